@@ -1,0 +1,189 @@
+//! Committee approval policies as data (SPEC §3.2 step 6, §3.3).
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How a committee's votes turn into a decision. Chosen per committee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ApprovalPolicy {
+    /// Unanimous: every required voter approves; the first rejection vetoes. CM and CME default.
+    Consensual,
+    /// One approval suffices; rejected only when every voter rejected.
+    Any,
+    /// More than half of the required voters approve.
+    Majority,
+    /// At least `n` approvals.
+    NOfM { n: u32 },
+}
+
+impl Default for ApprovalPolicy {
+    fn default() -> Self {
+        ApprovalPolicy::Consensual
+    }
+}
+
+impl fmt::Display for ApprovalPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApprovalPolicy::Consensual => f.write_str("consensual"),
+            ApprovalPolicy::Any => f.write_str("any"),
+            ApprovalPolicy::Majority => f.write_str("majority"),
+            ApprovalPolicy::NOfM { n } => write!(f, "n_of_m({n})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VoteDecision {
+    Approve,
+    Reject,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("n_of_m needs n >= 1")]
+    ZeroN,
+    #[error("a committee decision needs at least one required voter")]
+    NoVoters,
+}
+
+impl ApprovalPolicy {
+    /// Parses the stored form: `consensual`, `any`, `majority`, or `n_of_m` with its `n`.
+    pub fn from_parts(kind: &str, n: Option<i32>) -> Result<Self, String> {
+        match (kind, n) {
+            ("consensual", _) => Ok(ApprovalPolicy::Consensual),
+            ("any", _) => Ok(ApprovalPolicy::Any),
+            ("majority", _) => Ok(ApprovalPolicy::Majority),
+            ("n_of_m", Some(n)) if n >= 1 => Ok(ApprovalPolicy::NOfM { n: n as u32 }),
+            ("n_of_m", _) => Err("n_of_m needs approval_n >= 1".into()),
+            (other, _) => Err(format!("unknown approval policy `{other}`")),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ApprovalPolicy::Consensual => "consensual",
+            ApprovalPolicy::Any => "any",
+            ApprovalPolicy::Majority => "majority",
+            ApprovalPolicy::NOfM { .. } => "n_of_m",
+        }
+    }
+
+    pub fn n(&self) -> Option<u32> {
+        match self {
+            ApprovalPolicy::NOfM { n } => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// Decides from the votes of the required voters so far. Votes of people who are not
+    /// required voters must not be counted by the caller.
+    pub fn tally(&self, required: u32, approvals: u32, rejections: u32) -> Result<Outcome, PolicyError> {
+        if required == 0 {
+            return Err(PolicyError::NoVoters);
+        }
+        let cast = approvals + rejections;
+        let remaining = required.saturating_sub(cast);
+        let outcome = match *self {
+            ApprovalPolicy::Consensual => {
+                if rejections > 0 {
+                    Outcome::Rejected
+                } else if approvals >= required {
+                    Outcome::Approved
+                } else {
+                    Outcome::Pending
+                }
+            }
+            ApprovalPolicy::Any => {
+                if approvals > 0 {
+                    Outcome::Approved
+                } else if rejections >= required {
+                    Outcome::Rejected
+                } else {
+                    Outcome::Pending
+                }
+            }
+            ApprovalPolicy::Majority => Self::threshold(required / 2 + 1, approvals, remaining),
+            ApprovalPolicy::NOfM { n } => {
+                if n == 0 {
+                    return Err(PolicyError::ZeroN);
+                }
+                Self::threshold(n, approvals, remaining)
+            }
+        };
+        Ok(outcome)
+    }
+
+    /// Approved once `needed` approvals are in; rejected once they can no longer be reached.
+    fn threshold(needed: u32, approvals: u32, remaining: u32) -> Outcome {
+        if approvals >= needed {
+            Outcome::Approved
+        } else if approvals + remaining < needed {
+            Outcome::Rejected
+        } else {
+            Outcome::Pending
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApprovalPolicy as P;
+    use super::Outcome::*;
+    use super::*;
+
+    #[test]
+    fn tallies() {
+        // (policy, required, approvals, rejections, outcome)
+        let table = [
+            (P::Consensual, 3, 0, 0, Pending),
+            (P::Consensual, 3, 2, 0, Pending),
+            (P::Consensual, 3, 3, 0, Approved),
+            (P::Consensual, 3, 0, 1, Rejected),
+            (P::Consensual, 3, 2, 1, Rejected),
+            (P::Any, 3, 0, 0, Pending),
+            (P::Any, 3, 1, 0, Approved),
+            (P::Any, 3, 0, 2, Pending),
+            (P::Any, 3, 0, 3, Rejected),
+            (P::Majority, 4, 2, 0, Pending),
+            (P::Majority, 4, 3, 0, Approved),
+            (P::Majority, 4, 2, 2, Rejected),
+            (P::Majority, 3, 2, 1, Approved),
+            (P::Majority, 3, 1, 1, Pending),
+            (P::Majority, 3, 1, 2, Rejected),
+            (P::NOfM { n: 2 }, 5, 1, 0, Pending),
+            (P::NOfM { n: 2 }, 5, 2, 3, Approved),
+            (P::NOfM { n: 2 }, 5, 1, 4, Rejected),
+            (P::NOfM { n: 5 }, 5, 4, 0, Pending),
+            (P::NOfM { n: 6 }, 5, 0, 0, Rejected),
+        ];
+        for (p, req, a, r, want) in table {
+            assert_eq!(p.tally(req, a, r).unwrap(), want, "{p} {req} {a} {r}");
+        }
+    }
+
+    #[test]
+    fn degenerate_policies_are_errors() {
+        assert_eq!(P::Consensual.tally(0, 0, 0), Err(PolicyError::NoVoters));
+        assert_eq!(P::NOfM { n: 0 }.tally(3, 0, 0), Err(PolicyError::ZeroN));
+    }
+
+    #[test]
+    fn parses_stored_form() {
+        assert_eq!(P::from_parts("n_of_m", Some(2)).unwrap(), P::NOfM { n: 2 });
+        assert!(P::from_parts("n_of_m", None).is_err());
+        assert!(P::from_parts("dictator", None).is_err());
+        assert_eq!(P::from_parts("consensual", None).unwrap(), P::default());
+    }
+}
