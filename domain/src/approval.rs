@@ -3,10 +3,11 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// How a committee's votes turn into a decision. Chosen per committee.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ApprovalPolicy {
     /// Unanimous: every required voter approves; the first rejection vetoes. CM and CME default.
+    #[default]
     Consensual,
     /// One approval suffices; rejected only when every voter rejected.
     Any,
@@ -14,12 +15,6 @@ pub enum ApprovalPolicy {
     Majority,
     /// At least `n` approvals.
     NOfM { n: u32 },
-}
-
-impl Default for ApprovalPolicy {
-    fn default() -> Self {
-        ApprovalPolicy::Consensual
-    }
 }
 
 impl fmt::Display for ApprovalPolicy {
@@ -89,7 +84,12 @@ impl ApprovalPolicy {
 
     /// Decides from the votes of the required voters so far. Votes of people who are not
     /// required voters must not be counted by the caller.
-    pub fn tally(&self, required: u32, approvals: u32, rejections: u32) -> Result<Outcome, PolicyError> {
+    pub fn tally(
+        &self,
+        required: u32,
+        approvals: u32,
+        rejections: u32,
+    ) -> Result<Outcome, PolicyError> {
         if required == 0 {
             return Err(PolicyError::NoVoters);
         }

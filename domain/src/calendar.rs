@@ -37,7 +37,9 @@ pub enum CalendarError {
         fmt_minute(*end)
     )]
     InvalidRange { start: u16, end: u16 },
-    #[error("invalid time of day {0:?}: expected HH:MM from 00:00 to 23:59 (24:00 allowed as an end)")]
+    #[error(
+        "invalid time of day {0:?}: expected HH:MM from 00:00 to 23:59 (24:00 allowed as an end)"
+    )]
     InvalidTime(String),
     #[error("time ranges {first} and {second} overlap")]
     OverlappingRanges { first: DayRange, second: DayRange },
@@ -153,7 +155,10 @@ fn parse_minute(s: &str) -> Result<u16, CalendarError> {
     if !digits(h) || h.len() > 2 || !digits(m) || m.len() != 2 {
         return Err(invalid());
     }
-    let (h, m): (u16, u16) = (h.parse().map_err(|_| invalid())?, m.parse().map_err(|_| invalid())?);
+    let (h, m): (u16, u16) = (
+        h.parse().map_err(|_| invalid())?,
+        m.parse().map_err(|_| invalid())?,
+    );
     match (h, m) {
         (24, 0) => Ok(MINUTES_PER_DAY),
         (0..=23, 0..=59) => Ok(h * 60 + m),
@@ -500,9 +505,10 @@ mod tests {
     /// Brazilian national holidays, 2026–2027 (same as fixtures/holidays-br.json).
     fn holidays_br() -> Vec<Holiday> {
         let mut list = Vec::new();
-        for (y, carnival, good_friday, corpus) in
-            [(2026, (2, 16), (4, 3), (6, 4)), (2027, (2, 8), (3, 26), (5, 27))]
-        {
+        for (y, carnival, good_friday, corpus) in [
+            (2026, (2, 16), (4, 3), (6, 4)),
+            (2027, (2, 8), (3, 26), (5, 27)),
+        ] {
             let d = |(m, d): (u32, u32)| date(y, m, d);
             list.push(Holiday::closed(d((1, 1)), "Confraternização Universal"));
             list.push(Holiday::closed(d(carnival), "Carnaval (segunda-feira)"));
@@ -580,8 +586,16 @@ mod tests {
             vec![],
         )
         .unwrap();
+        // (name, calendar, from, minutes to add, expected deadline)
+        type Case<'a> = (
+            &'a str,
+            &'a BusinessCalendar,
+            DateTime<Utc>,
+            i64,
+            DateTime<Utc>,
+        );
         #[rustfmt::skip]
-        let cases: Vec<(&str, &BusinessCalendar, DateTime<Utc>, i64, DateTime<Utc>)> = vec![
+        let cases: Vec<Case> = vec![
             ("spec: Monday 09:00 + 60h", &br, sp(2026, 11, 23, 9, 0), 60 * 60, sp(2026, 11, 30, 9, 0)),
             ("spec: Friday 18:00 + 60h", &br, sp(2026, 11, 27, 18, 0), 60 * 60, sp(2026, 12, 4, 18, 0)),
             ("before opening", &br, sp(2026, 11, 23, 5, 0), 60, sp(2026, 11, 23, 8, 0)),
@@ -699,8 +713,14 @@ mod tests {
     #[test]
     fn day_range_parsing_and_repr() {
         let r = range("07:00", "19:00");
-        assert_eq!((r.start_minute(), r.end_minute(), r.minutes()), (420, 1140, 720));
-        assert_eq!((r.start_str(), r.end_str()), ("07:00".into(), "19:00".into()));
+        assert_eq!(
+            (r.start_minute(), r.end_minute(), r.minutes()),
+            (420, 1140, 720)
+        );
+        assert_eq!(
+            (r.start_str(), r.end_str()),
+            ("07:00".into(), "19:00".into())
+        );
         assert_eq!(r.to_string(), "07:00-19:00");
         let whole = range("0:00", "24:00");
         assert_eq!((whole.start_minute(), whole.end_minute()), (0, 1440));
@@ -719,7 +739,9 @@ mod tests {
 
     #[test]
     fn validation_errors() {
-        for bad in ["25:00", "24:01", "7:5", "07:60", "0700", "", "aa:bb", "-1:00", "123:00"] {
+        for bad in [
+            "25:00", "24:01", "7:5", "07:60", "0700", "", "aa:bb", "-1:00", "123:00",
+        ] {
             assert_eq!(
                 DayRange::parse(bad, "19:00"),
                 Err(CalendarError::InvalidTime(bad.into())),
@@ -728,11 +750,17 @@ mod tests {
         }
         assert_eq!(
             DayRange::parse("24:00", "24:00"),
-            Err(CalendarError::InvalidRange { start: 1440, end: 1440 })
+            Err(CalendarError::InvalidRange {
+                start: 1440,
+                end: 1440
+            })
         );
         assert_eq!(
             DayRange::new(600, 600),
-            Err(CalendarError::InvalidRange { start: 600, end: 600 })
+            Err(CalendarError::InvalidRange {
+                start: 600,
+                end: 600
+            })
         );
         assert!(DayRange::new(700, 600).is_err());
         assert!(DayRange::new(0, 1441).is_err());
@@ -788,7 +816,8 @@ mod tests {
             "invalid time range 19:00-07:00: the start must be before the end, and the end at most 24:00"
         );
         let nested = bad_holiday.unwrap_err().to_string();
-        assert!(nested.starts_with("holiday 2026-02-18: time ranges 12:00-19:00 and 18:00-20:00 overlap"));
+        assert!(nested
+            .starts_with("holiday 2026-02-18: time ranges 12:00-19:00 and 18:00-20:00 overlap"));
     }
 
     #[test]
@@ -815,7 +844,9 @@ mod tests {
         assert_eq!(due, ny(2026, 3, 9, 10, 0));
         assert_eq!(due, utc(2026, 3, 9, 14, 0));
         // Fall back on Sunday 2026-11-01.
-        let due = cal.add_business_hours(ny(2026, 10, 30, 16, 0), hours(2)).unwrap();
+        let due = cal
+            .add_business_hours(ny(2026, 10, 30, 16, 0), hours(2))
+            .unwrap();
         assert_eq!(due, utc(2026, 11, 2, 15, 0));
     }
 
@@ -832,7 +863,10 @@ mod tests {
             ny(2026, 3, 9, 1, 0)
         );
         let fall = ny(2026, 11, 1, 0, 0);
-        assert_eq!(always.business_time_between(fall, ny(2026, 11, 2, 0, 0)), hours(25));
+        assert_eq!(
+            always.business_time_between(fall, ny(2026, 11, 2, 0, 0)),
+            hours(25)
+        );
         assert!(always.is_business_time(utc(2026, 11, 1, 6, 30))); // 01:30 EST, second pass
 
         // A range starting in the gap (02:00–03:00 does not exist) starts at 03:00 EDT.
@@ -848,7 +882,10 @@ mod tests {
         let in_gap =
             BusinessCalendar::new(New_York, &ALL_DAYS, vec![range("02:00", "03:00")], vec![])
                 .unwrap();
-        assert_eq!(in_gap.business_time_between(spring, spring_next), Duration::zero());
+        assert_eq!(
+            in_gap.business_time_between(spring, spring_next),
+            Duration::zero()
+        );
         assert_eq!(in_gap.next_opening(spring), Some(ny(2026, 3, 9, 2, 0)));
         assert!(!in_gap.is_business_time(utc(2026, 3, 8, 7, 0)));
 
@@ -857,7 +894,10 @@ mod tests {
             BusinessCalendar::new(New_York, &ALL_DAYS, vec![range("01:00", "02:00")], vec![])
                 .unwrap();
         assert_eq!(overlap.next_opening(fall), Some(utc(2026, 11, 1, 5, 0)));
-        assert_eq!(overlap.business_time_between(fall, ny(2026, 11, 2, 0, 0)), hours(2));
+        assert_eq!(
+            overlap.business_time_between(fall, ny(2026, 11, 2, 0, 0)),
+            hours(2)
+        );
         assert_eq!(
             overlap.add_business_hours(fall, hours(2)).unwrap(),
             utc(2026, 11, 1, 7, 0)
@@ -889,8 +929,16 @@ mod tests {
         BusinessCalendar::new(
             New_York,
             &[Mon, Tue, Wed, Sat, Sun],
-            vec![range("00:30", "02:30"), range("09:00", "12:00"), range("13:00", "24:00")],
-            vec![Holiday::partial(date(2026, 3, 8), "x", vec![range("01:00", "03:30")])],
+            vec![
+                range("00:30", "02:30"),
+                range("09:00", "12:00"),
+                range("13:00", "24:00"),
+            ],
+            vec![Holiday::partial(
+                date(2026, 3, 8),
+                "x",
+                vec![range("01:00", "03:30")],
+            )],
         )
         .unwrap()
     }

@@ -3,7 +3,7 @@
 //!
 //! Nothing here reads the clock: every rule that depends on time takes `now`.
 pub mod approval;
+pub mod calendar;
 pub mod rdm;
 pub mod roles;
 pub mod schedule;
-pub mod calendar;

@@ -451,10 +451,25 @@ mod tests {
         (T::Normal, S::Assessment, A::Veto, S::Rejected),
         (T::Normal, S::Assessment, A::PoApprove, S::PoApproved),
         (T::Normal, S::Assessment, A::PoReject, S::Rejected),
-        (T::Normal, S::PoApproved, A::SendToCommittee, S::AwaitingCommittee),
+        (
+            T::Normal,
+            S::PoApproved,
+            A::SendToCommittee,
+            S::AwaitingCommittee,
+        ),
         (T::Normal, S::PoApproved, A::Approve, S::Approved),
-        (T::Normal, S::AwaitingCommittee, A::CommitteeApprove, S::Approved),
-        (T::Normal, S::AwaitingCommittee, A::CommitteeReject, S::Rejected),
+        (
+            T::Normal,
+            S::AwaitingCommittee,
+            A::CommitteeApprove,
+            S::Approved,
+        ),
+        (
+            T::Normal,
+            S::AwaitingCommittee,
+            A::CommitteeReject,
+            S::Rejected,
+        ),
         (T::Normal, S::Approved, A::Schedule, S::Scheduled),
         (T::Normal, S::Scheduled, A::Unschedule, S::Approved),
         (T::Normal, S::Scheduled, A::StartExecution, S::InExecution),
@@ -465,15 +480,40 @@ mod tests {
         (T::Normal, S::RolledBack, A::Close, S::Closed),
         // emergency
         (T::Emergency, S::Draft, A::Submit, S::Submitted),
-        (T::Emergency, S::Submitted, A::StartAssessment, S::Assessment),
+        (
+            T::Emergency,
+            S::Submitted,
+            A::StartAssessment,
+            S::Assessment,
+        ),
         (T::Emergency, S::Assessment, A::Veto, S::Rejected),
-        (T::Emergency, S::Assessment, A::SendToCommittee, S::AwaitingCommittee),
-        (T::Emergency, S::AwaitingCommittee, A::CommitteeApprove, S::Approved),
-        (T::Emergency, S::AwaitingCommittee, A::CommitteeReject, S::Rejected),
+        (
+            T::Emergency,
+            S::Assessment,
+            A::SendToCommittee,
+            S::AwaitingCommittee,
+        ),
+        (
+            T::Emergency,
+            S::AwaitingCommittee,
+            A::CommitteeApprove,
+            S::Approved,
+        ),
+        (
+            T::Emergency,
+            S::AwaitingCommittee,
+            A::CommitteeReject,
+            S::Rejected,
+        ),
         (T::Emergency, S::Approved, A::Schedule, S::Scheduled),
         (T::Emergency, S::Approved, A::StartExecution, S::InExecution),
         (T::Emergency, S::Scheduled, A::Unschedule, S::Approved),
-        (T::Emergency, S::Scheduled, A::StartExecution, S::InExecution),
+        (
+            T::Emergency,
+            S::Scheduled,
+            A::StartExecution,
+            S::InExecution,
+        ),
         (T::Emergency, S::InExecution, A::Complete, S::Implemented),
         (T::Emergency, S::InExecution, A::Fail, S::Failed),
         (T::Emergency, S::Failed, A::RollBack, S::RolledBack),
@@ -481,8 +521,18 @@ mod tests {
         (T::Emergency, S::RolledBack, A::Close, S::Closed),
         // standard: approved on submission, still booked into a window and audited
         (T::Standard, S::Draft, A::Submit, S::Approved),
-        (T::Standard, S::AwaitingCommittee, A::CommitteeApprove, S::Approved),
-        (T::Standard, S::AwaitingCommittee, A::CommitteeReject, S::Rejected),
+        (
+            T::Standard,
+            S::AwaitingCommittee,
+            A::CommitteeApprove,
+            S::Approved,
+        ),
+        (
+            T::Standard,
+            S::AwaitingCommittee,
+            A::CommitteeReject,
+            S::Rejected,
+        ),
         (T::Standard, S::Approved, A::Schedule, S::Scheduled),
         (T::Standard, S::Scheduled, A::Unschedule, S::Approved),
         (T::Standard, S::Scheduled, A::StartExecution, S::InExecution),
@@ -617,23 +667,102 @@ mod tests {
             missing: &'static [&'static str],
         }
         let cases = [
-            Case { t: T::Normal, s: S::Draft, a: A::Submit, tweak: |f| f.has_items = false, missing: &["configuration_items"] },
-            Case { t: T::Standard, s: S::Draft, a: A::Submit, tweak: |f| f.has_standard_template = false, missing: &["standard_template_id"] },
-            Case { t: T::Normal, s: S::Assessment, a: A::PoApprove, tweak: |f| f.has_technical_opinion = false, missing: &["technical_opinion"] },
-            Case { t: T::Normal, s: S::PoApproved, a: A::SendToCommittee, tweak: |f| f.has_rollback_plan = false, missing: &["rollback_plan"] },
-            Case { t: T::Normal, s: S::PoApproved, a: A::Approve, tweak: |f| f.risk = Some(Level::High), missing: &["risk"] },
-            Case { t: T::Normal, s: S::PoApproved, a: A::Approve, tweak: |f| f.risk = None, missing: &["risk"] },
-            Case { t: T::Emergency, s: S::Assessment, a: A::SendToCommittee, tweak: |f| { f.has_homologation = false; f.has_rollback_plan = false }, missing: &["rollback_plan", "homologation_plan"] },
-            Case { t: T::Emergency, s: S::Approved, a: A::StartExecution, tweak: |f| { f.customers_notified = false; f.inside_window = false }, missing: &["customers_notified_at"] },
-            Case { t: T::Normal, s: S::Scheduled, a: A::StartExecution, tweak: |f| f.inside_window = false, missing: &["window"] },
-            Case { t: T::Normal, s: S::Approved, a: A::Schedule, tweak: |f| f.has_window = false, missing: &["window"] },
-            Case { t: T::Normal, s: S::Implemented, a: A::Close, tweak: |f| f.has_review = false, missing: &["review"] },
+            Case {
+                t: T::Normal,
+                s: S::Draft,
+                a: A::Submit,
+                tweak: |f| f.has_items = false,
+                missing: &["configuration_items"],
+            },
+            Case {
+                t: T::Standard,
+                s: S::Draft,
+                a: A::Submit,
+                tweak: |f| f.has_standard_template = false,
+                missing: &["standard_template_id"],
+            },
+            Case {
+                t: T::Normal,
+                s: S::Assessment,
+                a: A::PoApprove,
+                tweak: |f| f.has_technical_opinion = false,
+                missing: &["technical_opinion"],
+            },
+            Case {
+                t: T::Normal,
+                s: S::PoApproved,
+                a: A::SendToCommittee,
+                tweak: |f| f.has_rollback_plan = false,
+                missing: &["rollback_plan"],
+            },
+            Case {
+                t: T::Normal,
+                s: S::PoApproved,
+                a: A::Approve,
+                tweak: |f| f.risk = Some(Level::High),
+                missing: &["risk"],
+            },
+            Case {
+                t: T::Normal,
+                s: S::PoApproved,
+                a: A::Approve,
+                tweak: |f| f.risk = None,
+                missing: &["risk"],
+            },
+            Case {
+                t: T::Emergency,
+                s: S::Assessment,
+                a: A::SendToCommittee,
+                tweak: |f| {
+                    f.has_homologation = false;
+                    f.has_rollback_plan = false
+                },
+                missing: &["rollback_plan", "homologation_plan"],
+            },
+            Case {
+                t: T::Emergency,
+                s: S::Approved,
+                a: A::StartExecution,
+                tweak: |f| {
+                    f.customers_notified = false;
+                    f.inside_window = false
+                },
+                missing: &["customers_notified_at"],
+            },
+            Case {
+                t: T::Normal,
+                s: S::Scheduled,
+                a: A::StartExecution,
+                tweak: |f| f.inside_window = false,
+                missing: &["window"],
+            },
+            Case {
+                t: T::Normal,
+                s: S::Approved,
+                a: A::Schedule,
+                tweak: |f| f.has_window = false,
+                missing: &["window"],
+            },
+            Case {
+                t: T::Normal,
+                s: S::Implemented,
+                a: A::Close,
+                tweak: |f| f.has_review = false,
+                missing: &["review"],
+            },
         ];
         for c in cases {
             let mut facts = complete_facts(c.t, c.s);
             (c.tweak)(&mut facts);
             let r = decide(&facts, c.a, &everyone()).unwrap_err();
-            assert_eq!(r.kind, RefusalKind::PreconditionFailed, "{} {} {}", c.t, c.s, c.a);
+            assert_eq!(
+                r.kind,
+                RefusalKind::PreconditionFailed,
+                "{} {} {}",
+                c.t,
+                c.s,
+                c.a
+            );
             assert_eq!(r.missing, c.missing, "{} {} {}", c.t, c.s, c.a);
             assert!(!r.allowed_actions.contains(&c.a));
         }
@@ -644,12 +773,21 @@ mod tests {
         let mut f = complete_facts(T::Emergency, S::Approved);
         f.inside_window = false;
         f.has_window = false;
-        assert_eq!(decide(&f, A::StartExecution, &only(Role::ChangeAgent)).unwrap().to, S::InExecution);
+        assert_eq!(
+            decide(&f, A::StartExecution, &only(Role::ChangeAgent))
+                .unwrap()
+                .to,
+            S::InExecution
+        );
         // A normal change in its window still cannot start outside it.
         let mut n = complete_facts(T::Normal, S::Scheduled);
         n.inside_window = false;
         let r = decide(&n, A::StartExecution, &only(Role::ChangeAgent)).unwrap_err();
-        assert!(r.reason.contains("inside the RDM's maintenance window"), "{}", r.reason);
+        assert!(
+            r.reason.contains("inside the RDM's maintenance window"),
+            "{}",
+            r.reason
+        );
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Committee meetings and maintenance windows (SPEC §3.4): weekly rules in a local time
 //! zone, per-occurrence changes, the submission cut-off, booking and conflicts.
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+    Weekday,
+};
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
 
@@ -9,7 +12,11 @@ pub enum ScheduleError {
     #[error("`{field}` must be a time HH:MM, got `{value}`")]
     BadTime { field: &'static str, value: String },
     #[error("`{field}` must be between {min} and {max} minutes")]
-    BadDuration { field: &'static str, min: u32, max: u32 },
+    BadDuration {
+        field: &'static str,
+        min: u32,
+        max: u32,
+    },
     #[error("`{0}` is not a weekday (monday..sunday)")]
     BadWeekday(String),
     #[error("the cut-off must not be after the meeting starts")]
@@ -49,7 +56,11 @@ pub struct WeeklySlot {
 }
 
 impl WeeklySlot {
-    pub fn new(weekday: Weekday, start: NaiveTime, duration_minutes: u32) -> Result<Self, ScheduleError> {
+    pub fn new(
+        weekday: Weekday,
+        start: NaiveTime,
+        duration_minutes: u32,
+    ) -> Result<Self, ScheduleError> {
         if duration_minutes == 0 || duration_minutes > 7 * 24 * 60 {
             return Err(ScheduleError::BadDuration {
                 field: "duration_minutes",
@@ -85,7 +96,12 @@ pub struct CalendarPolicy {
 }
 
 impl CalendarPolicy {
-    pub fn new(tz: Tz, meeting: WeeklySlot, cutoff: NaiveTime, window: WeeklySlot) -> Result<Self, ScheduleError> {
+    pub fn new(
+        tz: Tz,
+        meeting: WeeklySlot,
+        cutoff: NaiveTime,
+        window: WeeklySlot,
+    ) -> Result<Self, ScheduleError> {
         if cutoff > meeting.start {
             return Err(ScheduleError::CutoffAfterStart);
         }
@@ -122,7 +138,12 @@ impl CalendarPolicy {
 
     /// Meeting occurrences overlapping [from, until), each flagged when it falls on a holiday
     /// so the change manager can reschedule it in advance.
-    pub fn meetings(&self, from: DateTime<Utc>, until: DateTime<Utc>, is_holiday: impl Fn(NaiveDate) -> bool) -> Vec<MeetingOccurrence> {
+    pub fn meetings(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        is_holiday: impl Fn(NaiveDate) -> bool,
+    ) -> Vec<MeetingOccurrence> {
         occurrences(self.tz, self.meeting, from, until)
             .into_iter()
             .map(|o| MeetingOccurrence {
@@ -173,7 +194,12 @@ pub fn local_to_utc(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
 }
 
 /// Occurrences of `slot` overlapping [from, until). Cost per week in the range.
-pub fn occurrences(tz: Tz, slot: WeeklySlot, from: DateTime<Utc>, until: DateTime<Utc>) -> Vec<Occurrence> {
+pub fn occurrences(
+    tz: Tz,
+    slot: WeeklySlot,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<Occurrence> {
     let mut out = Vec::new();
     if until <= from {
         return out;
@@ -218,7 +244,10 @@ pub struct AgendaSlot<Id> {
 
 /// The meeting an RDM ready at `ready_at` goes to: the first whose cut-off it meets, strictly
 /// (ready 09:59 → this Tuesday; 10:00 → next week). Meetings in any order.
-pub fn agenda_meeting<Id: Copy>(ready_at: DateTime<Utc>, meetings: &[AgendaSlot<Id>]) -> Option<Id> {
+pub fn agenda_meeting<Id: Copy>(
+    ready_at: DateTime<Utc>,
+    meetings: &[AgendaSlot<Id>],
+) -> Option<Id> {
     meetings
         .iter()
         .filter(|m| ready_at < m.cutoff_at)
@@ -239,7 +268,13 @@ pub enum FitError {
 
 /// An RDM fits a window only if its estimated duration plus rollback time fits in what is
 /// left of the window after its start.
-pub fn check_fit(window_start: DateTime<Utc>, window_end: DateTime<Utc>, planned_start: DateTime<Utc>, duration: Duration, rollback: Duration) -> Result<(), FitError> {
+pub fn check_fit(
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+    planned_start: DateTime<Utc>,
+    duration: Duration,
+    rollback: Duration,
+) -> Result<(), FitError> {
     if planned_start < window_start || planned_start >= window_end {
         return Err(FitError::StartOutsideWindow);
     }
@@ -262,7 +297,9 @@ pub struct Conflict<Item, Rdm> {
 }
 
 /// Every configuration item booked by more than one RDM in the same window.
-pub fn find_conflicts<Item: Ord + Copy, Rdm: Ord + Copy>(bookings: &[(Rdm, Vec<Item>)]) -> Vec<Conflict<Item, Rdm>> {
+pub fn find_conflicts<Item: Ord + Copy, Rdm: Ord + Copy>(
+    bookings: &[(Rdm, Vec<Item>)],
+) -> Vec<Conflict<Item, Rdm>> {
     let mut by_item: BTreeMap<Item, Vec<Rdm>> = BTreeMap::new();
     for (rdm, items) in bookings {
         for item in items {
@@ -289,7 +326,10 @@ mod tests {
     fn sp(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         local_to_utc(
             chrono_tz::America::Sao_Paulo,
-            NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(h, min, 0).unwrap(),
+            NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_hms_opt(h, min, 0)
+                .unwrap(),
         )
     }
 
@@ -298,20 +338,39 @@ mod tests {
         let p = CalendarPolicy::default_brazil();
         let ms = p.meetings(sp(2026, 11, 21, 0, 0), sp(2026, 12, 9, 0, 0), |_| false);
         let starts: Vec<_> = ms.iter().map(|m| m.occurrence.starts_at).collect();
-        assert_eq!(starts, vec![sp(2026, 11, 24, 14, 0), sp(2026, 12, 1, 14, 0), sp(2026, 12, 8, 14, 0)]);
+        assert_eq!(
+            starts,
+            vec![
+                sp(2026, 11, 24, 14, 0),
+                sp(2026, 12, 1, 14, 0),
+                sp(2026, 12, 8, 14, 0)
+            ]
+        );
         assert_eq!(ms[0].occurrence.ends_at, sp(2026, 11, 24, 16, 0));
         assert_eq!(ms[0].cutoff_at, sp(2026, 11, 24, 10, 0));
-        assert_eq!(ms[0].occurrence.original_date, NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
+        assert_eq!(
+            ms[0].occurrence.original_date,
+            NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+        );
         // Sao Paulo is UTC-3: 14:00 local is 17:00Z.
-        assert_eq!(ms[0].occurrence.starts_at.to_rfc3339(), "2026-11-24T17:00:00+00:00");
+        assert_eq!(
+            ms[0].occurrence.starts_at.to_rfc3339(),
+            "2026-11-24T17:00:00+00:00"
+        );
     }
 
     #[test]
     fn meetings_on_holidays_are_flagged() {
         let p = CalendarPolicy::default_brazil();
         let carnival = NaiveDate::from_ymd_opt(2027, 2, 9).unwrap();
-        let ms = p.meetings(sp(2027, 2, 1, 0, 0), sp(2027, 2, 20, 0, 0), |d| d == carnival);
-        let flagged: Vec<_> = ms.iter().filter(|m| m.on_holiday).map(|m| m.occurrence.original_date).collect();
+        let ms = p.meetings(sp(2027, 2, 1, 0, 0), sp(2027, 2, 20, 0, 0), |d| {
+            d == carnival
+        });
+        let flagged: Vec<_> = ms
+            .iter()
+            .filter(|m| m.on_holiday)
+            .map(|m| m.occurrence.original_date)
+            .collect();
         assert_eq!(flagged, vec![carnival]);
         assert_eq!(ms.len(), 3);
     }
@@ -321,7 +380,10 @@ mod tests {
         let p = CalendarPolicy::default_brazil();
         let w = p.windows(sp(2026, 11, 26, 3, 0), sp(2026, 12, 4, 0, 0));
         assert_eq!(w.len(), 2);
-        assert_eq!((w[0].starts_at, w[0].ends_at), (sp(2026, 11, 26, 0, 0), sp(2026, 11, 26, 6, 0)));
+        assert_eq!(
+            (w[0].starts_at, w[0].ends_at),
+            (sp(2026, 11, 26, 0, 0), sp(2026, 11, 26, 6, 0))
+        );
         assert_eq!(w[1].starts_at, sp(2026, 12, 3, 0, 0));
     }
 
@@ -329,11 +391,20 @@ mod tests {
     fn the_cutoff_is_strict() {
         let p = CalendarPolicy::default_brazil();
         let ms = p.meetings(sp(2026, 11, 21, 0, 0), sp(2026, 12, 9, 0, 0), |_| false);
-        let slots: Vec<_> = ms.iter().map(|m| AgendaSlot { id: m.occurrence.original_date, cutoff_at: m.cutoff_at }).collect();
+        let slots: Vec<_> = ms
+            .iter()
+            .map(|m| AgendaSlot {
+                id: m.occurrence.original_date,
+                cutoff_at: m.cutoff_at,
+            })
+            .collect();
         let d = |day| NaiveDate::from_ymd_opt(2026, if day >= 24 { 11 } else { 12 }, day).unwrap();
         assert_eq!(agenda_meeting(sp(2026, 11, 24, 9, 59), &slots), Some(d(24)));
         assert_eq!(agenda_meeting(sp(2026, 11, 24, 10, 0), &slots), Some(d(1)));
-        assert_eq!(agenda_meeting(sp(2026, 11, 21, 12, 0), &slots), Some(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()));
+        assert_eq!(
+            agenda_meeting(sp(2026, 11, 21, 12, 0), &slots),
+            Some(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap())
+        );
         assert_eq!(agenda_meeting(sp(2026, 12, 8, 10, 0), &slots), None);
     }
 
@@ -341,7 +412,10 @@ mod tests {
     fn a_meeting_moved_to_the_morning_closes_its_agenda_at_its_start() {
         let tz = chrono_tz::America::Sao_Paulo;
         let start = sp(2026, 11, 25, 9, 0);
-        assert_eq!(cutoff_for(tz, NaiveTime::from_hms_opt(10, 0, 0).unwrap(), start), start);
+        assert_eq!(
+            cutoff_for(tz, NaiveTime::from_hms_opt(10, 0, 0).unwrap(), start),
+            start
+        );
     }
 
     #[test]
@@ -351,23 +425,49 @@ mod tests {
         assert_eq!(check_fit(ws, we, ws, m(300), m(60)), Ok(()));
         assert_eq!(
             check_fit(ws, we, ws, m(300), m(61)),
-            Err(FitError::TooLong { needed_minutes: 361, available_minutes: 360 })
+            Err(FitError::TooLong {
+                needed_minutes: 361,
+                available_minutes: 360
+            })
         );
         assert_eq!(
             check_fit(ws, we, sp(2026, 11, 26, 2, 0), m(200), m(60)),
-            Err(FitError::TooLong { needed_minutes: 260, available_minutes: 240 })
+            Err(FitError::TooLong {
+                needed_minutes: 260,
+                available_minutes: 240
+            })
         );
-        assert_eq!(check_fit(ws, we, we, m(1), m(0)), Err(FitError::StartOutsideWindow));
-        assert_eq!(check_fit(ws, we, ws - m(1), m(1), m(0)), Err(FitError::StartOutsideWindow));
+        assert_eq!(
+            check_fit(ws, we, we, m(1), m(0)),
+            Err(FitError::StartOutsideWindow)
+        );
+        assert_eq!(
+            check_fit(ws, we, ws - m(1), m(1), m(0)),
+            Err(FitError::StartOutsideWindow)
+        );
     }
 
     #[test]
     fn conflicts_are_shared_items() {
-        let bookings = vec![(1, vec![10, 11]), (2, vec![11, 12]), (3, vec![13]), (4, vec![11, 13])];
+        let bookings = vec![
+            (1, vec![10, 11]),
+            (2, vec![11, 12]),
+            (3, vec![13]),
+            (4, vec![11, 13]),
+        ];
         let c = find_conflicts(&bookings);
         assert_eq!(
             c,
-            vec![Conflict { item: 11, rdms: vec![1, 2, 4] }, Conflict { item: 13, rdms: vec![3, 4] }]
+            vec![
+                Conflict {
+                    item: 11,
+                    rdms: vec![1, 2, 4]
+                },
+                Conflict {
+                    item: 13,
+                    rdms: vec![3, 4]
+                }
+            ]
         );
         assert!(find_conflicts::<i32, i32>(&[(1, vec![1]), (2, vec![2])]).is_empty());
     }
@@ -376,7 +476,10 @@ mod tests {
     fn policy_refuses_a_cutoff_after_the_meeting() {
         let p = CalendarPolicy::default_brazil();
         let late = NaiveTime::from_hms_opt(15, 0, 0).unwrap();
-        assert_eq!(CalendarPolicy::new(p.tz(), p.meeting(), late, p.window()), Err(ScheduleError::CutoffAfterStart));
+        assert_eq!(
+            CalendarPolicy::new(p.tz(), p.meeting(), late, p.window()),
+            Err(ScheduleError::CutoffAfterStart)
+        );
         assert!(WeeklySlot::new(Weekday::Mon, late, 0).is_err());
         assert!(parse_weekday("funday").is_err());
         assert_eq!(parse_weekday("tuesday").unwrap(), Weekday::Tue);

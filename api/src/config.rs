@@ -1,0 +1,82 @@
+//! Typed configuration, read from environment variables (or the matching flags).
+//! This struct is the one place they are documented; `gmud --help` prints them.
+use clap::Args;
+use std::fmt;
+use std::net::SocketAddr;
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/gmud";
+
+#[derive(Args, Clone)]
+pub struct DatabaseConfig {
+    /// PostgreSQL connection URL. The database is created if missing by `serve` and `migrate`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database_url: String,
+    /// Maximum connections in the pool.
+    #[arg(long, env = "GMUD_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: usize,
+}
+
+impl DatabaseConfig {
+    /// The URL with any password masked, safe to log.
+    pub fn redacted_url(&self) -> String {
+        redact(&self.database_url)
+    }
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("database_url", &self.redacted_url())
+            .field("db_pool_size", &self.db_pool_size)
+            .finish()
+    }
+}
+
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("****"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "<unparseable DATABASE_URL>".to_string(),
+    }
+}
+
+#[derive(Args, Clone)]
+pub struct ServerConfig {
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "GMUD_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Secret that signs access tokens (HS256). Unset: a random one per process (tokens die
+    /// with it), fine for a demo, not for several instances.
+    #[arg(long, env = "GMUD_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of an access token, in minutes.
+    #[arg(long, env = "GMUD_TOKEN_TTL_MINUTES", default_value_t = 15)]
+    pub token_ttl_minutes: i64,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "GMUD_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("bind", &self.bind)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "****"))
+            .field("token_ttl_minutes", &self.token_ttl_minutes)
+            .field("workers", &self.workers)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        let r = super::redact("postgres://gmud:s3cret@db:5432/gmud");
+        assert!(!r.contains("s3cret"), "{r}");
+        assert!(r.contains("****"));
+    }
+}

@@ -1,0 +1,176 @@
+use super::create::{check_references, priority_of, replace_links};
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{header, ValidJson};
+use crate::rdms::{self, check_if_match, etag, RdmView, EDITORS};
+use crate::schema::rdms as t;
+use crate::state::AppState;
+use actix_web::{http::header::ETAG, patch, web, HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use domain::rdm::Level;
+use domain::schedule::check_fit;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
+/// Fields to change; those left out stay as they are.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema, AsChangeset)]
+#[serde(deny_unknown_fields)]
+#[diesel(table_name = crate::schema::rdms)]
+pub struct RdmPatch {
+    #[validate(length(min = 3, max = 200))]
+    #[schema(min_length = 3, max_length = 200)]
+    pub title: Option<String>,
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub description: Option<String>,
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub justification: Option<String>,
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub category: Option<String>,
+    #[diesel(skip_update)]
+    pub impact: Option<Level>,
+    #[diesel(skip_update)]
+    pub urgency: Option<Level>,
+    #[diesel(skip_update)]
+    pub risk: Option<Level>,
+    /// The technical opinion (*parecer técnico*), required before committee.
+    #[validate(length(min = 1, max = 20000))]
+    #[schema(min_length = 1, max_length = 20000)]
+    pub technical_opinion: Option<String>,
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub implementation_plan: Option<String>,
+    #[validate(range(min = 1, max = 10080))]
+    #[schema(minimum = 1, maximum = 10080)]
+    pub estimated_duration_minutes: Option<i32>,
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub rollback_plan: Option<String>,
+    #[validate(range(min = 0, max = 10080))]
+    #[schema(minimum = 0, maximum = 10080)]
+    pub estimated_rollback_minutes: Option<i32>,
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub homologation_evidence: Option<String>,
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub communication_plan: Option<String>,
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub requester_group: Option<String>,
+    #[diesel(skip_update)]
+    #[validate(length(max = 100))]
+    #[schema(max_items = 100)]
+    pub configuration_item_ids: Option<Vec<i64>>,
+    #[diesel(skip_update)]
+    #[validate(length(max = 50))]
+    #[schema(max_items = 50)]
+    pub involved_member_ids: Option<Vec<i64>>,
+}
+
+impl RdmPatch {
+    fn changed_fields(&self) -> Vec<&'static str> {
+        let mut f = Vec::new();
+        macro_rules! note { ($($name:ident),*) => { $( if self.$name.is_some() { f.push(stringify!($name)); } )* } }
+        note!(
+            title,
+            description,
+            justification,
+            category,
+            impact,
+            urgency,
+            risk,
+            technical_opinion,
+            implementation_plan,
+            estimated_duration_minutes,
+            rollback_plan,
+            estimated_rollback_minutes,
+            homologation_evidence,
+            communication_plan,
+            requester_group,
+            configuration_item_ids,
+            involved_member_ids
+        );
+        f
+    }
+}
+
+/// Edit an RDM. Send `If-Match` with the ETag you read: a stale version gets 409.
+///
+/// Editing a booked RDM re-checks that it still fits its window.
+#[utoipa::path(
+    patch, path = "/api/v1/rdms/{id}", tag = "rdms",
+    request_body = RdmPatch,
+    params(
+        ("id" = i64, Path, description = "RDM id"),
+        ("If-Match" = String, Header, description = "ETag of the version being edited")
+    ),
+    responses((status = 200, description = "Updated", body = RdmView, headers(("ETag" = String)))),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["the requester", "change_manager", "change_agent", "support_analyst", "test_analyst"])))
+)]
+#[patch("/rdms/{id}")]
+pub async fn update_rdm(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: ValidJson<RdmPatch>,
+) -> ApiResult<HttpResponse> {
+    let patch = body.0;
+    let if_match = header(&req, "If-Match").map(str::to_string);
+    let now = state.clock.now();
+    let id = *id;
+    let mut conn = state.pool.get().await?;
+    let view = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let rdm = rdms::lock(conn, id).await?;
+            if !(rdm.requester_id == user.id || user.roles.any(EDITORS)) {
+                return Err(ApiError::Forbidden("only the requester or change_manager, change_agent, support_analyst, test_analyst may edit an RDM".into()));
+            }
+            check_if_match(if_match.as_deref(), rdm.version, true)?;
+            let st = rdms::parse_state(&rdm.state)?;
+            if !st.is_editable() {
+                return Err(ApiError::conflict("not_editable", format!("an RDM in state {st} can no longer be edited")));
+            }
+            let changed = patch.changed_fields();
+            if changed.is_empty() {
+                return Err(ApiError::validation("body", "required", "send at least one field to change"));
+            }
+            check_references(conn, patch.configuration_item_ids.as_deref(), patch.involved_member_ids.as_deref()).await?;
+            if let Some(w) = rdms::window_of(conn, &rdm).await? {
+                let d = patch.estimated_duration_minutes.or(rdm.estimated_duration_minutes).unwrap_or(0);
+                let r = patch.estimated_rollback_minutes.or(rdm.estimated_rollback_minutes).unwrap_or(0);
+                let start = rdm.planned_start.unwrap_or(w.starts_at);
+                check_fit(w.starts_at, w.ends_at, start, chrono::Duration::minutes(d as i64), chrono::Duration::minutes(r as i64))
+                    .map_err(|e| ApiError::validation("estimated_duration_minutes", "window_too_short", e.to_string()))?;
+            }
+            let impact = patch.impact.or(rdm.impact.as_deref().and_then(|s| s.parse().ok()));
+            let urgency = patch.urgency.or(rdm.urgency.as_deref().and_then(|s| s.parse().ok()));
+            let priority = priority_of(conn, impact, urgency).await?;
+            diesel::update(t::table.find(id))
+                .set((
+                    &patch,
+                    t::impact.eq(impact.map(|l| l.as_str())),
+                    t::urgency.eq(urgency.map(|l| l.as_str())),
+                    t::priority.eq(priority),
+                    t::risk.eq(patch.risk.map(|l| l.as_str().to_string()).or(rdm.risk.clone())),
+                    t::version.eq(rdm.version + 1),
+                    t::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+            replace_links(conn, id, patch.configuration_item_ids.as_deref(), patch.involved_member_ids.as_deref()).await?;
+            rdms::record(conn, id, "edit", Some(&rdm.state), &rdm.state, Some(user.id), None, serde_json::json!({ "fields": changed, "version": rdm.version + 1 }), now).await?;
+            let rdm = rdms::find(conn, id).await?;
+            rdms::view(conn, rdm, &user, now).await
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((ETAG, etag(view.version)))
+        .json(view))
+}

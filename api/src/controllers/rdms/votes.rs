@@ -1,0 +1,239 @@
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ValidJson;
+use crate::models::{Committee, Rdm, Vote};
+use crate::rdms::{self, RdmView, STAFF};
+use crate::schema::{committee_members, committees, rdm_involved_members, rdm_votes};
+use crate::state::AppState;
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::approval::{ApprovalPolicy, Outcome, VoteDecision};
+use domain::rdm::{decide, Action, Actor, RdmState};
+use domain::roles::Role;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVote {
+    pub decision: VoteDecision,
+    /// Required when rejecting: it is sent to the requester group.
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VoteView {
+    pub voter_id: i64,
+    pub decision: String,
+    pub reason: Option<String>,
+    /// The RDM version the voter saw.
+    pub rdm_version: i32,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tally {
+    pub committee_id: Option<i64>,
+    /// consensual, any, majority or n_of_m.
+    pub policy: Option<String>,
+    pub required_voter_ids: Vec<i64>,
+    pub pending_voter_ids: Vec<i64>,
+    pub approvals: u32,
+    pub rejections: u32,
+    pub outcome: Option<Outcome>,
+    pub votes: Vec<VoteView>,
+}
+
+/// Required voters: the committee's fixed members plus the members the RDM involves.
+pub async fn required_voters(
+    conn: &mut AsyncPgConnection,
+    committee_id: i64,
+    rdm_id: i64,
+) -> ApiResult<Vec<i64>> {
+    let mut ids: Vec<i64> = committee_members::table
+        .filter(committee_members::committee_id.eq(committee_id))
+        .select(committee_members::user_id)
+        .load(conn)
+        .await?;
+    let involved: Vec<i64> = rdm_involved_members::table
+        .filter(rdm_involved_members::rdm_id.eq(rdm_id))
+        .select(rdm_involved_members::user_id)
+        .load(conn)
+        .await?;
+    ids.extend(involved);
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+async fn tally(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Tally> {
+    let Some(cid) = rdm.committee_id else {
+        return Ok(Tally {
+            committee_id: None,
+            policy: None,
+            required_voter_ids: vec![],
+            pending_voter_ids: vec![],
+            approvals: 0,
+            rejections: 0,
+            outcome: None,
+            votes: vec![],
+        });
+    };
+    let committee: Committee = committees::table
+        .find(cid)
+        .select(Committee::as_select())
+        .first(conn)
+        .await?;
+    let policy = ApprovalPolicy::from_parts(&committee.approval_policy, committee.approval_n)
+        .map_err(ApiError::internal)?;
+    let required = required_voters(conn, cid, rdm.id).await?;
+    let votes: Vec<Vote> = rdm_votes::table
+        .filter(rdm_votes::rdm_id.eq(rdm.id))
+        .filter(rdm_votes::committee_id.eq(cid))
+        .order(rdm_votes::id)
+        .select(Vote::as_select())
+        .load(conn)
+        .await?;
+    let counted = votes.iter().filter(|v| required.contains(&v.voter_id));
+    let approvals = counted.clone().filter(|v| v.decision == "approve").count() as u32;
+    let rejections = counted.filter(|v| v.decision == "reject").count() as u32;
+    let outcome = policy
+        .tally(required.len() as u32, approvals, rejections)
+        .ok();
+    let pending = required
+        .iter()
+        .copied()
+        .filter(|u| !votes.iter().any(|v| v.voter_id == *u))
+        .collect();
+    Ok(Tally {
+        committee_id: Some(cid),
+        policy: Some(policy.to_string()),
+        required_voter_ids: required,
+        pending_voter_ids: pending,
+        approvals,
+        rejections,
+        outcome,
+        votes: votes
+            .into_iter()
+            .map(|v| VoteView {
+                voter_id: v.voter_id,
+                decision: v.decision,
+                reason: v.reason,
+                rdm_version: v.rdm_version,
+                at: v.at,
+            })
+            .collect(),
+    })
+}
+
+/// Cast your vote on an RDM awaiting its committee. When the committee's approval policy
+/// reaches a decision (consensual by default: all approve, or one rejection vetoes), the RDM
+/// moves to `approved` or `rejected` at once.
+#[utoipa::path(
+    post, path = "/api/v1/rdms/{id}/votes", tag = "rdms",
+    request_body = NewVote,
+    params(("id" = i64, Path, description = "RDM id")),
+    responses((status = 200, description = "The RDM after the vote", body = RdmView)),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["committee_member (a required voter of this RDM)"])))
+)]
+#[post("/rdms/{id}/votes")]
+pub async fn cast_vote(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: ValidJson<NewVote>,
+) -> ApiResult<HttpResponse> {
+    user.require(&[Role::CommitteeMember])?;
+    let body = body.0;
+    let id = *id;
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let view = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let rdm = rdms::lock(conn, id).await?;
+            let st = rdms::parse_state(&rdm.state)?;
+            let (Some(cid), RdmState::AwaitingCommittee) = (rdm.committee_id, st) else {
+                let f = rdms::load_facts(conn, &rdm, now).await?;
+                return Err(ApiError::Transition(Box::new(domain::rdm::Refusal {
+                    kind: domain::rdm::RefusalKind::IllegalTransition,
+                    action: Action::CommitteeApprove,
+                    state: st,
+                    reason: format!("votes are taken only while awaiting the committee; this RDM is {st}"),
+                    missing: vec![],
+                    allowed_actions: domain::rdm::allowed_actions(&f, &rdms::actor(&user, &rdm)),
+                })));
+            };
+            if !required_voters(conn, cid, id).await?.contains(&user.id) {
+                return Err(ApiError::Forbidden("you are not a required voter of this RDM's committee".into()));
+            }
+            let reason = body.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+            if body.decision == VoteDecision::Reject && reason.is_none() {
+                return Err(ApiError::validation("reason", "required", "say why you reject"));
+            }
+            let decision = match body.decision {
+                VoteDecision::Approve => "approve",
+                VoteDecision::Reject => "reject",
+            };
+            diesel::insert_into(rdm_votes::table)
+                .values((
+                    rdm_votes::rdm_id.eq(id),
+                    rdm_votes::committee_id.eq(cid),
+                    rdm_votes::voter_id.eq(user.id),
+                    rdm_votes::decision.eq(decision),
+                    rdm_votes::reason.eq(&reason),
+                    rdm_votes::rdm_version.eq(rdm.version),
+                    rdm_votes::meeting_id.eq(rdm.meeting_id),
+                    rdm_votes::at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+            rdms::record(conn, id, "vote", Some(&rdm.state), &rdm.state, Some(user.id), reason.clone(), serde_json::json!({ "decision": decision, "committee_id": cid }), now).await?;
+            let t = tally(conn, &rdm).await?;
+            let action = match t.outcome {
+                Some(Outcome::Approved) => Some(Action::CommitteeApprove),
+                Some(Outcome::Rejected) => Some(Action::CommitteeReject),
+                _ => None,
+            };
+            if let Some(action) = action {
+                let f = rdms::load_facts(conn, &rdm, now).await?;
+                let tr = decide(&f, action, &Actor::system())?;
+                let why = (action == Action::CommitteeReject).then(|| {
+                    t.votes.iter().filter(|v| v.decision == "reject").filter_map(|v| v.reason.clone()).collect::<Vec<_>>().join("; ")
+                });
+                let detail = serde_json::json!({ "approvals": t.approvals, "rejections": t.rejections, "policy": t.policy });
+                rdms::apply(conn, &rdm, tr, None, why, detail, now).await?;
+            } else {
+                rdms::bump(conn, &rdm, now).await?;
+            }
+            let rdm = rdms::find(conn, id).await?;
+            rdms::view(conn, rdm, &user, now).await
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The votes on an RDM and where its committee's decision stands.
+#[utoipa::path(
+    get, path = "/api/v1/rdms/{id}/votes", tag = "rdms",
+    params(("id" = i64, Path, description = "RDM id")),
+    responses((status = 200, description = "Votes and tally", body = Tally)),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["any role but customer"])))
+)]
+#[get("/rdms/{id}/votes")]
+pub async fn list_votes(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    user.require(STAFF)?;
+    let mut conn = state.pool.get().await?;
+    let rdm = rdms::find(&mut conn, *id).await?;
+    Ok(HttpResponse::Ok().json(tally(&mut conn, &rdm).await?))
+}

@@ -1,0 +1,192 @@
+//! Request extractors: JSON bodies that name the bad field, validated on the way in.
+use crate::error::{ApiError, FieldError};
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+const MAX_BODY: usize = 256 * 1024;
+
+/// A JSON body, deserialised with the path of any bad field and then validated.
+pub struct ValidJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("application/json")
+            })
+            .unwrap_or(false);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::BadRequest {
+                    code: "unsupported_media_type",
+                    detail: "send the body as application/json".into(),
+                });
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::BadRequest {
+                    code: "bad_body",
+                    detail: format!("could not read the body: {e}"),
+                })?;
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Err(ApiError::BadRequest {
+                        code: "payload_too_large",
+                        detail: format!("the body is larger than {MAX_BODY} bytes"),
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let value: T = parse_json(&body)?;
+            value.validate()?;
+            Ok(ValidJson(value))
+        })
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::BadRequest {
+                code: "malformed_json",
+                detail: format!("the body is not valid JSON: {inner}"),
+            };
+        }
+        let msg = inner.to_string();
+        // Missing/unknown fields are reported at their parent; name the field itself.
+        let field = backticked(&msg)
+            .filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"))
+            .map(|f| {
+                if path == "." {
+                    f.to_string()
+                } else {
+                    format!("{path}.{f}")
+                }
+            })
+            .unwrap_or_else(|| {
+                if path == "." {
+                    "body".to_string()
+                } else {
+                    path.clone()
+                }
+            });
+        let code = if msg.starts_with("missing field") {
+            "required"
+        } else if msg.starts_with("unknown field") {
+            "unknown_field"
+        } else {
+            "invalid"
+        };
+        let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        ApiError::Validation(vec![FieldError::new(field, code, message)])
+    })
+}
+
+fn backticked(msg: &str) -> Option<&str> {
+    msg.split('`').nth(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        title: String,
+        minutes: u32,
+        inner: Option<Inner>,
+    }
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: i64,
+    }
+
+    fn field_of(body: &str) -> (String, String) {
+        match parse_json::<Body>(body.as_bytes()) {
+            Err(ApiError::Validation(e)) => (e[0].field.clone(), e[0].code.clone()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_the_bad_field() {
+        assert_eq!(
+            field_of(r#"{"minutes": 1}"#),
+            ("title".into(), "required".into())
+        );
+        assert_eq!(
+            field_of(r#"{"title": "x", "minutes": -1}"#),
+            ("minutes".into(), "invalid".into())
+        );
+        assert_eq!(
+            field_of(r#"{"title": "x", "minutes": 1, "inner": {"n": "a"}}"#),
+            ("inner.n".into(), "invalid".into())
+        );
+        assert_eq!(
+            field_of(r#"{"title": "x", "minutes": 1, "colour": 1}"#),
+            ("colour".into(), "unknown_field".into())
+        );
+        assert!(matches!(
+            parse_json::<Body>(b"{"),
+            Err(ApiError::BadRequest {
+                code: "malformed_json",
+                ..
+            })
+        ));
+    }
+}
+
+/// A JSON body that may be left out entirely (then `T::default()`); if sent, it must be valid.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let empty = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0")
+            || (req
+                .headers()
+                .get(actix_web::http::header::CONTENT_LENGTH)
+                .is_none()
+                && req
+                    .headers()
+                    .get(actix_web::http::header::TRANSFER_ENCODING)
+                    .is_none());
+        if empty {
+            return Box::pin(async { Ok(OptionalJson(T::default())) });
+        }
+        let fut = ValidJson::<T>::from_request(req, payload);
+        Box::pin(async move { fut.await.map(|ValidJson(v)| OptionalJson(v)) })
+    }
+}
+
+/// The value of a request header, if present and readable.
+pub fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
