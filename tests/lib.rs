@@ -1,1 +1,359 @@
+//! Test harness: each test gets the real server on a random port over its own PostgreSQL
+//! database, cloned from a template that is migrated and seeded once.
+use chrono::{DateTime, TimeZone, Utc};
+use gmud_api::auth::JwtKeys;
+use gmud_api::clock::ManualClock;
+use gmud_api::state::AppState;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
 
+pub use reqwest::header::HeaderMap;
+pub use serde_json::json;
+
+pub const DEMO_PASSWORD: &str = "gmud-demo";
+
+/// Where the tests' databases live. `TEST_DATABASE_URL` names the server (any database name).
+fn server_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+fn url_for(db: &str) -> String {
+    let mut u = url::Url::parse(&server_url()).expect("TEST_DATABASE_URL is a URL");
+    u.set_path(&format!("/{db}"));
+    u.to_string()
+}
+
+async fn admin() -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(&url_for("postgres"), tokio_postgres::NoTls)
+        .await
+        .expect("cannot reach PostgreSQL for tests: start it (pg_ctlcluster 15 main start) or set TEST_DATABASE_URL");
+    tokio::spawn(conn);
+    client
+}
+
+/// A name that changes whenever migrations or fixtures change, so a stale template is never used.
+fn template_name() -> String {
+    use std::hash::{Hash, Hasher};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for dir in ["migrations", "fixtures"] {
+        collect(&root.join(dir), &mut files);
+    }
+    files.sort();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for f in files {
+        f.hash(&mut h);
+        std::fs::read(&f).unwrap_or_default().hash(&mut h);
+    }
+    format!("gmud_tmpl_{:016x}", h.finish())
+}
+
+fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                collect(&p, out)
+            } else {
+                out.push(p)
+            }
+        }
+    }
+}
+
+/// The instant the template's data was seeded at, and every test's clock starts at:
+/// Monday 2026-11-23 09:00 in São Paulo.
+pub fn start_of_tests() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+}
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+async fn template() -> String {
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = template_name();
+            let client = admin().await;
+            // Serialise template builds across test processes.
+            client.execute("SELECT pg_advisory_lock(774411)", &[]).await.expect("lock");
+            let exists = client
+                .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+                .await
+                .expect("list databases")
+                .is_some();
+            if !exists {
+                let building = format!("{name}_building");
+                client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)")).await.expect("drop");
+                client.batch_execute(&format!("CREATE DATABASE \"{building}\"")).await.expect("create template");
+                gmud_api::db::run_migrations(&url_for(&building)).await.expect("migrate template");
+                {
+                    let pool = gmud_api::db::build_pool(&url_for(&building), 1).expect("pool");
+                    let mut conn = pool.get().await.expect("connect template");
+                    gmud_api::fixtures::seed(&mut conn, true, start_of_tests()).await.expect("seed template");
+                }
+                client
+                    .batch_execute(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""))
+                    .await
+                    .expect("publish template");
+            }
+            client.execute("SELECT pg_advisory_unlock(774411)", &[]).await.expect("unlock");
+            name
+        })
+        .await
+        .clone()
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub headers: HeaderMap,
+}
+
+impl Resp {
+    pub fn etag(&self) -> String {
+        self.headers.get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    }
+    pub fn content_type(&self) -> String {
+        self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    }
+}
+
+impl std::fmt::Debug for Resp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body)
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub clock: ManualClock,
+    pub client: reqwest::Client,
+    pub db_name: String,
+    pub db_url: String,
+    tokens: Mutex<HashMap<String, String>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let tmpl = template().await;
+        let db_name = format!("gmud_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let client = admin().await;
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)")).await.expect("drop stale");
+        client
+            .batch_execute(&format!("CREATE DATABASE \"{db_name}\" TEMPLATE \"{tmpl}\""))
+            .await
+            .expect("clone template");
+        let db_url = url_for(&db_name);
+        let pool = gmud_api::db::build_pool(&db_url, 8).expect("pool");
+        let clock = ManualClock::new(start_of_tests());
+        let state = AppState {
+            pool,
+            clock: Arc::new(clock.clone()),
+            jwt: JwtKeys::new(b"test-secret-test-secret-test-secret!", chrono::Duration::minutes(15)),
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().unwrap().port();
+        let server = gmud_api::app::serve(listener, state, Some(2)).expect("serve");
+        tokio::spawn(server);
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            clock,
+            client: reqwest::Client::new(),
+            db_name,
+            db_url,
+            tokens: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// What the server's clock reads.
+    pub fn now(&self) -> DateTime<Utc> {
+        use gmud_api::clock::Clock;
+        self.clock.now()
+    }
+
+    pub fn set_now(&self, at: DateTime<Utc>) {
+        self.clock.set(at);
+    }
+
+    /// São Paulo local time to UTC.
+    pub fn at_sp(&self, y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        at_sp(y, m, d, h, min)
+    }
+
+    /// Logs a demo user in (cached per user).
+    pub async fn token(&self, username: &str) -> String {
+        if let Some(t) = self.tokens.lock().unwrap().get(username) {
+            return t.clone();
+        }
+        let r = self
+            .post("", "/api/v1/auth/token", json!({"username": username, "password": DEMO_PASSWORD}))
+            .await;
+        assert_eq!(r.status, 200, "login {username}: {r:?}");
+        let t = r.body["access_token"].as_str().unwrap().to_string();
+        self.tokens.lock().unwrap().insert(username.to_string(), t.clone());
+        t
+    }
+
+    /// Forgets cached tokens (after moving the clock past their expiry).
+    pub fn forget_tokens(&self) {
+        self.tokens.lock().unwrap().clear();
+    }
+
+    async fn send(&self, rb: reqwest::RequestBuilder, token: &str) -> Resp {
+        let rb = if token.is_empty() { rb } else { rb.bearer_auth(token) };
+        let res = rb.send().await.expect("request");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Resp { status, body, headers }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Resp {
+        self.send(self.client.get(self.url(path)), token).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Resp {
+        self.send(self.client.post(self.url(path)).json(&body), token).await
+    }
+
+    pub async fn post_empty(&self, token: &str, path: &str) -> Resp {
+        self.send(self.client.post(self.url(path)), token).await
+    }
+
+    pub async fn put(&self, token: &str, path: &str, body: Value) -> Resp {
+        self.send(self.client.put(self.url(path)).json(&body), token).await
+    }
+
+    pub async fn patch(&self, token: &str, path: &str, body: Value, if_match: Option<&str>) -> Resp {
+        let mut rb = self.client.patch(self.url(path)).json(&body);
+        if let Some(m) = if_match {
+            rb = rb.header("If-Match", m);
+        }
+        self.send(rb, token).await
+    }
+
+    pub async fn delete(&self, token: &str, path: &str) -> Resp {
+        self.send(self.client.delete(self.url(path)), token).await
+    }
+
+    /// A direct SQL count, to check that nothing was half-written.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let (client, conn) = tokio_postgres::connect(&self.db_url, tokio_postgres::NoTls).await.expect("connect");
+        tokio::spawn(conn);
+        client.query_one(sql, &[]).await.expect("count").get::<_, i64>(0)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let name = self.db_name.clone();
+        // The test's runtime is going away: drop the database from a thread of our own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+            rt.block_on(async {
+                let client = admin().await;
+                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+            });
+        })
+        .join();
+    }
+}
+
+pub fn at_sp(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    chrono_tz::America::Sao_Paulo
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .single()
+        .expect("valid local time")
+        .with_timezone(&Utc)
+}
+
+/// A normal RDM with everything the committee needs, touching configuration item `item`.
+pub fn normal_rdm(title: &str, item: i64) -> Value {
+    json!({
+        "rdm_type": "normal",
+        "title": title,
+        "description": "Atualizar o pacote do eSocial para o leiaute S-1.3",
+        "justification": "Obrigatório a partir de janeiro",
+        "impact": "medium",
+        "urgency": "high",
+        "risk": "medium",
+        "implementation_plan": "Aplicar o pacote; reiniciar; validar eventos",
+        "estimated_duration_minutes": 120,
+        "rollback_plan": "Restaurar snapshot",
+        "estimated_rollback_minutes": 60,
+        "communication_plan": "Aviso no portal 48h antes",
+        "configuration_item_ids": [item]
+    })
+}
+
+impl TestApp {
+    /// Creates an RDM as `username`; returns its id.
+    pub async fn create_rdm(&self, username: &str, body: Value) -> i64 {
+        let t = self.token(username).await;
+        let r = self.post(&t, "/api/v1/rdms", body).await;
+        assert_eq!(r.status, 201, "create: {r:?}");
+        r.body["id"].as_i64().unwrap()
+    }
+
+    /// Takes a lifecycle action as `username`.
+    pub async fn act(&self, username: &str, id: i64, action: &str, body: Option<Value>) -> Resp {
+        let t = self.token(username).await;
+        let path = format!("/api/v1/rdms/{id}/{action}");
+        match body {
+            Some(b) => self.post(&t, &path, b).await,
+            None => self.post_empty(&t, &path).await,
+        }
+    }
+
+    /// Takes an action that must succeed, and checks the state it leads to.
+    pub async fn must(&self, username: &str, id: i64, action: &str, body: Option<Value>, to: &str) -> Resp {
+        let r = self.act(username, id, action, body).await;
+        assert_eq!(r.status, 200, "{username} {action}: {r:?}");
+        assert_eq!(r.body["state"], to, "{username} {action}");
+        r
+    }
+
+    pub async fn rdm(&self, id: i64) -> Resp {
+        let t = self.token("gm").await;
+        self.get(&t, &format!("/api/v1/rdms/{id}")).await
+    }
+
+    /// Edits as `username` with the current ETag.
+    pub async fn edit(&self, username: &str, id: i64, body: Value) -> Resp {
+        let etag = self.rdm(id).await.etag();
+        let t = self.token(username).await;
+        self.patch(&t, &format!("/api/v1/rdms/{id}"), body, Some(&etag)).await
+    }
+
+    /// A normal RDM driven from draft to `awaiting_committee` (technical opinion, PO approval).
+    pub async fn rdm_awaiting_committee(&self, title: &str, item: i64) -> i64 {
+        let id = self.create_rdm("tester", normal_rdm(title, item)).await;
+        self.must("tester", id, "submit", None, "submitted").await;
+        self.must("gm", id, "start-assessment", None, "assessment").await;
+        let r = self.edit("cloud1", id, json!({"technical_opinion": "Viável; sem impacto em outros serviços"})).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        self.must("po", id, "po-approve", None, "po_approved").await;
+        self.must("gm", id, "send-to-committee", None, "awaiting_committee").await;
+        id
+    }
+
+    /// The maintenance windows listed from `from` on (ids in order).
+    pub async fn windows_from(&self, from: DateTime<Utc>) -> Vec<Value> {
+        let t = self.token("gm").await;
+        let r = self
+            .get(&t, &format!("/api/v1/windows?from={}", from.to_rfc3339().replace('+', "%2B")))
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        r.body.as_array().cloned().unwrap_or_default()
+    }
+}

@@ -1,12 +1,10 @@
 //! Builds the actix application: routes, error shapes, docs.
 use crate::controllers;
 use crate::error::{path_error, query_error, ApiError};
-use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpResponse, HttpServer};
 use std::net::TcpListener;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// Registers everything on an actix `ServiceConfig` (used by the server and by tests).
@@ -17,7 +15,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::PathConfig::default().error_handler(path_error))
             .service(controllers::health::health)
             .service(controllers::health::ready)
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", ApiDoc::openapi()))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", crate::openapi::document()))
             .service(web::scope("/api/v1").configure(controllers::routes))
             .default_service(web::to(not_found));
     }

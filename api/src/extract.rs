@@ -74,8 +74,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let field = backticked(&msg)
             .filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"))
             .map(|f| {
+                // serde_path_to_error already ends the path with an unknown field's name.
                 if path == "." {
                     f.to_string()
+                } else if path == f || path.ends_with(&format!(".{f}")) {
+                    path.clone()
                 } else {
                     format!("{path}.{f}")
                 }

@@ -1,1 +1,181 @@
-fn main() {}
+//! `gmud`: the server and its operator commands.
+use clap::{Parser, Subcommand};
+use gmud_api::auth::JwtKeys;
+use gmud_api::clock::SystemClock;
+use gmud_api::config::{DatabaseConfig, ServerConfig};
+use gmud_api::state::AppState;
+use gmud_api::{app, db, fixtures};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "gmud", version, about = "gmud: change, incident and problem management (ITSM) backend")]
+struct Cli {
+    #[command(flatten)]
+    db: DatabaseConfig,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API (creates the database if missing and applies migrations first).
+    Serve {
+        #[command(flatten)]
+        server: ServerConfig,
+        /// Load the demo fixtures (users for every role, organisations, calendar, committees).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create the database if missing and apply pending migrations.
+    Migrate,
+    /// Load reference data (calendar, holidays, committees, policy); `--demo` adds demo data.
+    Seed {
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user (the password is read from GMUD_NEW_USER_PASSWORD or prompted on stdin).
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: String,
+        /// Comma-separated roles, e.g. change_manager,committee_member.
+        #[arg(long, value_delimiter = ',', required = true)]
+        roles: Vec<domain::roles::Role>,
+        #[arg(long)]
+        team: Option<domain::roles::Team>,
+        #[arg(long)]
+        organization_id: Option<i64>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,actix_server=warn".into()))
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("gmud: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gmud: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn prepare(db: &DatabaseConfig) -> Result<db::Pool, AnyError> {
+    db::ensure_database(&db.database_url).await?;
+    let n = db::run_migrations(&db.database_url).await?;
+    if n > 0 {
+        tracing::info!(migrations = n, "applied migrations");
+    }
+    Ok(db::build_pool(&db.database_url, db.db_pool_size)?)
+}
+
+async fn seed(pool: &db::Pool, demo: bool) -> Result<(), AnyError> {
+    let mut conn = pool.get().await?;
+    fixtures::seed(&mut conn, demo, chrono::Utc::now()).await?;
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<(), AnyError> {
+    match cli.command {
+        Command::Migrate => {
+            prepare(&cli.db).await?;
+            println!("database {} is up to date", cli.db.redacted_url());
+        }
+        Command::Seed { demo } => {
+            let pool = prepare(&cli.db).await?;
+            seed(&pool, demo).await?;
+            println!("seeded{}", if demo { " (with demo data)" } else { "" });
+        }
+        Command::Openapi => print!("{}", gmud_api::openapi::document_json()),
+        Command::User { command: UserCommand::Create { username, display_name, email, roles, team, organization_id } } => {
+            let pool = prepare(&cli.db).await?;
+            let password = match std::env::var("GMUD_NEW_USER_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    eprint!("password for {username}: ");
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end().to_string()
+                }
+            };
+            let mut conn = pool.get().await?;
+            let id = gmud_api::controllers::users::create_user(
+                &mut conn,
+                gmud_api::controllers::users::NewUserInput {
+                    display_name: display_name.unwrap_or_else(|| username.clone()),
+                    username,
+                    email,
+                    password,
+                    roles,
+                    team,
+                    organization_id,
+                },
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(|e| format!("{}", serde_json::to_string(&e.problem()).unwrap_or_default()))?;
+            println!("created user {id}");
+        }
+        Command::Serve { server, demo } => {
+            tracing::info!(db = ?cli.db, server = ?server, "starting");
+            let pool = prepare(&cli.db).await?;
+            seed(&pool, demo).await?;
+            let secret = match &server.jwt_secret {
+                Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
+                Some(_) => return Err("GMUD_JWT_SECRET must be at least 32 characters".into()),
+                None => {
+                    tracing::warn!("GMUD_JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
+                    use rand::RngCore;
+                    let mut b = vec![0u8; 32];
+                    rand::thread_rng().fill_bytes(&mut b);
+                    b
+                }
+            };
+            let state = AppState {
+                pool,
+                clock: Arc::new(SystemClock),
+                jwt: JwtKeys::new(&secret, chrono::Duration::minutes(server.token_ttl_minutes)),
+            };
+            let listener = std::net::TcpListener::bind(server.bind).map_err(|e| format!("cannot listen on {}: {e} (set GMUD_BIND)", server.bind))?;
+            let addr = listener.local_addr()?;
+            println!("gmud listening on http://{addr}");
+            println!("  interactive API docs: http://{addr}/docs/");
+            println!("  OpenAPI document:     http://{addr}/api/v1/openapi.json");
+            if demo {
+                let d = fixtures::demo();
+                println!("  demo users (password `{}`):", d.password);
+                for u in &d.users {
+                    println!("    {:<16} {}", u.username, u.roles.join(", "));
+                }
+            }
+            app::serve(listener, state, server.workers)?.await?;
+        }
+    }
+    Ok(())
+}

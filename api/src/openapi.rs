@@ -23,9 +23,35 @@ use utoipa::{Modify, OpenApi};
         c::rdms::actions::roll_back, c::rdms::actions::close, c::rdms::actions::cancel,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
-    modifiers(&Security, &ProblemResponses),
 )]
 pub struct ApiDoc;
+
+/// The whole document: the RDM core plus each resource's own `Doc`, with problem responses.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    for part in [
+        c::committees::Doc::openapi(),
+        c::meetings::Doc::openapi(),
+        c::windows::Doc::openapi(),
+        c::calendar_policy::Doc::openapi(),
+        c::catalog::Doc::openapi(),
+        c::calendars::Doc::openapi(),
+        c::users::Doc::openapi(),
+        c::templates::Doc::openapi(),
+    ] {
+        doc.merge(part);
+    }
+    Security.modify(&mut doc);
+    ProblemResponses.modify(&mut doc);
+    doc
+}
+
+/// The document as committed in `openapi/openapi.json`.
+pub fn document_json() -> String {
+    let mut s = document().to_pretty_json().expect("OpenAPI serialises");
+    s.push('\n');
+    s
+}
 
 struct Security;
 impl Modify for Security {

@@ -1,1 +1,5 @@
-
+//! One test binary: the API over HTTP, each test on its own database.
+mod auth;
+mod openapi;
+mod rdm_lifecycle;
+mod rdm_rules;

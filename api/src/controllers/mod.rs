@@ -1,7 +1,15 @@
 //! HTTP handlers, one folder or file per resource.
 pub mod auth;
+pub mod calendar_policy;
+pub mod calendars;
+pub mod catalog;
+pub mod committees;
 pub mod health;
+pub mod meetings;
 pub mod rdms;
+pub mod templates;
+pub mod users;
+pub mod windows;
 
 use actix_web::web;
 
@@ -9,4 +17,12 @@ use actix_web::web;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(auth::issue_token).service(auth::me);
     rdms::routes(cfg);
+    committees::routes(cfg);
+    meetings::routes(cfg);
+    windows::routes(cfg);
+    calendar_policy::routes(cfg);
+    catalog::routes(cfg);
+    calendars::routes(cfg);
+    users::routes(cfg);
+    templates::routes(cfg);
 }

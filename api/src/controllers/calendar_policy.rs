@@ -1,0 +1,348 @@
+//! `/api/v1/calendar-policy`: when the CM meets, its cut-off and the weekly window (SPEC §3.4).
+//! Versioned and append-only: the policy in force is the highest version.
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::extract::{header, ValidJson};
+use crate::models::PolicyRow;
+use crate::rdms::{check_if_match, etag, STAFF};
+use crate::scheduling::{current_policy, parse_tz};
+use crate::schema::{
+    calendar_policies, calendars, committee_meetings, maintenance_windows, meeting_reschedules,
+    rdm_votes, rdms, window_flexes,
+};
+use crate::state::AppState;
+use actix_web::{get, http::header::ETAG, put, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveTime, Utc};
+use diesel::dsl::{exists, max, not};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use domain::roles::Role;
+use domain::schedule::{
+    parse_time, parse_weekday, weekday_name, CalendarPolicy, ScheduleError, WeeklySlot,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+use validator::Validate;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyView {
+    pub version: i32,
+    /// IANA time zone the weekly rules are read in.
+    pub timezone: String,
+    /// The business calendar whose holidays flag meetings.
+    pub calendar_id: i64,
+    /// monday..sunday.
+    pub meeting_weekday: String,
+    /// Local time, HH:MM.
+    pub meeting_start: String,
+    pub meeting_duration_minutes: i32,
+    /// Local time on the meeting day, HH:MM: RDMs ready before it go on that meeting's agenda.
+    pub cutoff_time: String,
+    pub window_weekday: String,
+    pub window_start: String,
+    pub window_duration_minutes: i32,
+    pub note: String,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<PolicyRow> for PolicyView {
+    fn from(p: PolicyRow) -> Self {
+        PolicyView {
+            version: p.version,
+            timezone: p.timezone,
+            calendar_id: p.calendar_id,
+            meeting_weekday: p.meeting_weekday,
+            meeting_start: p.meeting_start,
+            meeting_duration_minutes: p.meeting_duration_minutes,
+            cutoff_time: p.cutoff_time,
+            window_weekday: p.window_weekday,
+            window_start: p.window_start,
+            window_duration_minutes: p.window_duration_minutes,
+            note: p.note,
+            created_by: p.created_by,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// A whole new policy; it becomes the next version.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyInput {
+    /// IANA time zone, e.g. `America/Sao_Paulo`.
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64, example = "America/Sao_Paulo")]
+    pub timezone: String,
+    pub calendar_id: i64,
+    /// monday..sunday.
+    #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20, example = "tuesday")]
+    pub meeting_weekday: String,
+    /// HH:MM, local.
+    #[validate(length(min = 4, max = 5))]
+    #[schema(min_length = 4, max_length = 5, example = "14:00")]
+    pub meeting_start: String,
+    #[validate(range(min = 1, max = 1440))]
+    #[schema(minimum = 1, maximum = 1440)]
+    pub meeting_duration_minutes: i32,
+    /// HH:MM, local, on the meeting day; not after `meeting_start`.
+    #[validate(length(min = 4, max = 5))]
+    #[schema(min_length = 4, max_length = 5, example = "10:00")]
+    pub cutoff_time: String,
+    #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20, example = "thursday")]
+    pub window_weekday: String,
+    #[validate(length(min = 4, max = 5))]
+    #[schema(min_length = 4, max_length = 5, example = "00:00")]
+    pub window_start: String,
+    #[validate(range(min = 1, max = 10080))]
+    #[schema(minimum = 1, maximum = 10080)]
+    pub window_duration_minutes: i32,
+    /// Why the policy changes.
+    #[serde(default)]
+    #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
+    pub note: String,
+}
+
+/// The input checked by the domain, normalised (weekday names, HH:MM), or every bad field.
+fn checked(input: &PolicyInput) -> Result<PolicyInput, Vec<FieldError>> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let bad = |field: &str, e: ScheduleError| FieldError::new(field, "invalid", e.to_string());
+    let tz = match parse_tz("timezone", input.timezone.trim()) {
+        Ok(tz) => Some(tz),
+        Err(ApiError::Validation(v)) => {
+            errors.extend(v);
+            None
+        }
+        Err(e) => {
+            errors.push(FieldError::new("timezone", "invalid", e.to_string()));
+            None
+        }
+    };
+    let mut day = |field: &str, s: &str| {
+        parse_weekday(s.trim())
+            .map_err(|e| errors.push(bad(field, e)))
+            .ok()
+    };
+    let meeting_day = day("meeting_weekday", &input.meeting_weekday);
+    let window_day = day("window_weekday", &input.window_weekday);
+    let mut time = |field: &'static str, s: &str| {
+        parse_time(field, s.trim())
+            .map_err(|e| errors.push(bad(field, e)))
+            .ok()
+    };
+    let meeting_start = time("meeting_start", &input.meeting_start);
+    let cutoff = time("cutoff_time", &input.cutoff_time);
+    let window_start = time("window_start", &input.window_start);
+    let mut slot = |field: &str, day, start, minutes: i32| match (day, start) {
+        (Some(d), Some(s)) => WeeklySlot::new(d, s, minutes.max(0) as u32)
+            .map_err(|e| errors.push(bad(field, e)))
+            .ok(),
+        _ => None,
+    };
+    let meeting = slot(
+        "meeting_duration_minutes",
+        meeting_day,
+        meeting_start,
+        input.meeting_duration_minutes,
+    );
+    let window = slot(
+        "window_duration_minutes",
+        window_day,
+        window_start,
+        input.window_duration_minutes,
+    );
+    let (Some(tz), Some(m), Some(c), Some(w)) = (tz, meeting, cutoff, window) else {
+        return Err(errors);
+    };
+    if let Err(e) = CalendarPolicy::new(tz, m, c, w) {
+        errors.push(bad("cutoff_time", e));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let hm = |t: NaiveTime| t.format("%H:%M").to_string();
+    Ok(PolicyInput {
+        timezone: tz.name().to_string(),
+        calendar_id: input.calendar_id,
+        meeting_weekday: weekday_name(m.weekday()).to_string(),
+        meeting_start: hm(m.start()),
+        meeting_duration_minutes: input.meeting_duration_minutes,
+        cutoff_time: hm(c),
+        window_weekday: weekday_name(w.weekday()).to_string(),
+        window_start: hm(w.start()),
+        window_duration_minutes: input.window_duration_minutes,
+        note: input.note.trim().to_string(),
+    })
+}
+
+/// The calendar policy in force.
+#[utoipa::path(
+    get, path = "/api/v1/calendar-policy", tag = "calendar policy",
+    responses((status = 200, description = "The current version", body = PolicyView, headers(("ETag" = String)))),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["any role but customer"])))
+)]
+#[get("/calendar-policy")]
+pub async fn get_policy(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+    user.require(STAFF)?;
+    let mut conn = state.pool.get().await?;
+    let p = current_policy(&mut conn).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((ETAG, etag(p.version)))
+        .json(PolicyView::from(p)))
+}
+
+/// Every version of the calendar policy, newest first (the audit trail).
+#[utoipa::path(
+    get, path = "/api/v1/calendar-policy/versions", tag = "calendar policy",
+    responses((status = 200, description = "All versions", body = Vec<PolicyView>)),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["any role but customer"])))
+)]
+#[get("/calendar-policy/versions")]
+pub async fn list_policy_versions(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> ApiResult<HttpResponse> {
+    user.require(STAFF)?;
+    let mut conn = state.pool.get().await?;
+    let rows: Vec<PolicyRow> = calendar_policies::table
+        .order(calendar_policies::version.desc())
+        .select(PolicyRow::as_select())
+        .load(&mut conn)
+        .await?;
+    let out: Vec<PolicyView> = rows.into_iter().map(PolicyView::from).collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Replace the calendar policy: the body becomes the next version.
+///
+/// Future meetings and windows that nothing refers to (no RDM, vote, move or flex) are
+/// dropped and regenerate from the new version; the others keep their times. Send `If-Match`
+/// with the ETag of the version you edited to refuse a concurrent change.
+#[utoipa::path(
+    put, path = "/api/v1/calendar-policy", tag = "calendar policy",
+    request_body = PolicyInput,
+    params(("If-Match" = Option<String>, Header, description = "Optional: refuse if the policy changed since this ETag")),
+    responses((status = 200, description = "The new version", body = PolicyView, headers(("ETag" = String)))),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["change_manager"])))
+)]
+#[put("/calendar-policy")]
+pub async fn put_policy(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    body: ValidJson<PolicyInput>,
+) -> ApiResult<HttpResponse> {
+    user.require(&[Role::ChangeManager])?;
+    let mut input = checked(&body.0).map_err(ApiError::Validation)?;
+    let if_match = header(&req, "If-Match").map(str::to_string);
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let row = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let known: i64 = calendars::table
+                .find(input.calendar_id)
+                .count()
+                .get_result(conn)
+                .await?;
+            if known == 0 {
+                return Err(ApiError::validation(
+                    "calendar_id",
+                    "unknown",
+                    format!("no calendar {}", input.calendar_id),
+                ));
+            }
+            let current: Option<i32> = calendar_policies::table
+                .select(max(calendar_policies::version))
+                .first(conn)
+                .await?;
+            check_if_match(if_match.as_deref(), current.unwrap_or(0), false)?;
+            let row = PolicyRow {
+                version: current.unwrap_or(0) + 1,
+                timezone: std::mem::take(&mut input.timezone),
+                calendar_id: input.calendar_id,
+                meeting_weekday: std::mem::take(&mut input.meeting_weekday),
+                meeting_start: std::mem::take(&mut input.meeting_start),
+                meeting_duration_minutes: input.meeting_duration_minutes,
+                cutoff_time: std::mem::take(&mut input.cutoff_time),
+                window_weekday: std::mem::take(&mut input.window_weekday),
+                window_start: std::mem::take(&mut input.window_start),
+                window_duration_minutes: input.window_duration_minutes,
+                note: std::mem::take(&mut input.note),
+                created_by: Some(user.id),
+                created_at: now,
+            };
+            // Two concurrent PUTs read the same current version; the primary key lets one win.
+            match diesel::insert_into(calendar_policies::table)
+                .values(&row)
+                .execute(conn)
+                .await
+            {
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info))
+                    if info.constraint_name() == Some("calendar_policies_pkey") =>
+                {
+                    return Err(ApiError::conflict(
+                        "concurrent_update",
+                        "another calendar policy version was saved at the same time; reload and retry",
+                    ));
+                }
+                r => r?,
+            };
+            // Unreferenced future occurrences regenerate from the new version when next listed.
+            diesel::delete(
+                committee_meetings::table
+                    .filter(committee_meetings::starts_at.gt(now))
+                    .filter(committee_meetings::status.eq("scheduled"))
+                    .filter(committee_meetings::rescheduled.eq(false))
+                    .filter(not(exists(
+                        rdms::table.filter(rdms::meeting_id.eq(committee_meetings::id.nullable())),
+                    )))
+                    .filter(not(exists(rdm_votes::table.filter(
+                        rdm_votes::meeting_id.eq(committee_meetings::id.nullable()),
+                    ))))
+                    .filter(not(exists(meeting_reschedules::table.filter(
+                        meeting_reschedules::meeting_id.eq(committee_meetings::id),
+                    )))),
+            )
+            .execute(conn)
+            .await?;
+            diesel::delete(
+                maintenance_windows::table
+                    .filter(maintenance_windows::starts_at.gt(now))
+                    .filter(maintenance_windows::flexed.eq(false))
+                    .filter(not(exists(
+                        rdms::table.filter(rdms::window_id.eq(maintenance_windows::id.nullable())),
+                    )))
+                    .filter(not(exists(window_flexes::table.filter(
+                        window_flexes::window_id.eq(maintenance_windows::id),
+                    )))),
+            )
+            .execute(conn)
+            .await?;
+            Ok(row)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((ETAG, etag(row.version)))
+        .json(PolicyView::from(row)))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(get_policy, list_policy_versions, put_policy),
+    components(schemas(PolicyView, PolicyInput))
+)]
+pub struct Doc;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    // `versions` before anything that could shadow it.
+    cfg.service(list_policy_versions)
+        .service(get_policy)
+        .service(put_policy);
+}

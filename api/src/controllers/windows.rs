@@ -1,0 +1,612 @@
+//! `/api/v1/windows`: maintenance window occurrences (SPEC §3.4), materialised from the
+//! calendar policy when first listed, with their bookings, conflicts and flexes.
+use crate::auth::AuthUser;
+use crate::controllers::rdms::actions::window_conflicts;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{OptionalJson, ValidJson};
+use crate::models::{Window, WindowFlex};
+use crate::rdms::{self, STAFF};
+use crate::scheduling::{ensure_windows, range_or_default};
+use crate::schema::{
+    committee_members, committees, maintenance_windows, rdm_items, rdms as t, window_flexes,
+};
+use crate::state::AppState;
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::roles::Role;
+use domain::schedule::{check_fit, find_conflicts};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use validator::Validate;
+
+const DEFAULT_WEEKS: i64 = 8;
+/// A flexed occurrence lasts at most a day.
+const MAX_FLEX: Duration = Duration::hours(24);
+/// States in which an RDM occupies its window (time and items).
+const OCCUPYING: [&str; 2] = ["scheduled", "in_execution"];
+/// States in which an RDM shows as a booking of its window.
+const BOOKED: [&str; 5] = [
+    "scheduled",
+    "in_execution",
+    "implemented",
+    "failed",
+    "rolled_back",
+];
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WindowFilter {
+    /// Default: now.
+    pub from: Option<DateTime<Utc>>,
+    /// Default: `from` plus 8 weeks; at most 366 days after `from`.
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WindowView {
+    pub id: i64,
+    /// The local date the policy generated it for; stays its identity when it is flexed.
+    pub original_date: NaiveDate,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// Moved or extended by an approved flex.
+    pub flexed: bool,
+    /// Duration plus rollback time of the RDMs booked in it (scheduled or in execution).
+    pub booked_minutes: i64,
+    /// Configuration items touched by more than one of those RDMs.
+    pub conflict_count: usize,
+    /// The calendar policy version it was generated from.
+    pub policy_version: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Booking {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub state: String,
+    pub planned_start: Option<DateTime<Utc>>,
+    pub estimated_duration_minutes: Option<i32>,
+    pub estimated_rollback_minutes: Option<i32>,
+    pub configuration_item_ids: Vec<i64>,
+    /// Duration plus rollback still fit in the window after its planned start.
+    pub fits: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConflictView {
+    pub item_id: i64,
+    pub rdm_ids: Vec<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlexView {
+    pub id: i64,
+    pub window_id: i64,
+    /// The start asked for.
+    pub new_starts_at: DateTime<Utc>,
+    /// The end asked for.
+    pub new_ends_at: DateTime<Utc>,
+    /// Why the change manager asked.
+    pub reason: String,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub requested_by: i64,
+    pub requested_at: DateTime<Utc>,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl From<WindowFlex> for FlexView {
+    fn from(f: WindowFlex) -> Self {
+        FlexView {
+            id: f.id,
+            window_id: f.window_id,
+            new_starts_at: f.new_starts_at,
+            new_ends_at: f.new_ends_at,
+            reason: f.reason,
+            status: f.status,
+            requested_by: f.requested_by,
+            requested_at: f.requested_at,
+            decided_by: f.decided_by,
+            decided_at: f.decided_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WindowDetail {
+    #[serde(flatten)]
+    pub window: WindowView,
+    /// RDMs booked in it, by id.
+    pub bookings: Vec<Booking>,
+    pub conflicts: Vec<ConflictView>,
+    /// Its flexes, oldest first.
+    pub flexes: Vec<FlexView>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlexRequest {
+    pub starts_at: DateTime<Utc>,
+    /// After `starts_at` (at most 24 hours later) and in the future.
+    pub ends_at: DateTime<Utc>,
+    /// The external reason.
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlexDecisionRequest {
+    /// Required to reject.
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlexDecision {
+    pub flex: FlexView,
+    pub window: WindowView,
+    /// The reason given with the decision.
+    pub reason: Option<String>,
+    /// Booked RDMs that no longer fit the window after an approval: the change manager
+    /// decides whether to move them.
+    pub misfits: Vec<i64>,
+}
+
+/// Refuses a flex of `w` to [starts_at, ends_at) at `now`.
+fn check_flex(
+    w: &Window,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    if w.ends_at <= now {
+        return Err(ApiError::conflict(
+            "window_over",
+            format!("window {} is over", w.id),
+        ));
+    }
+    if ends_at <= starts_at {
+        return Err(ApiError::validation(
+            "ends_at",
+            "range",
+            "must be after starts_at",
+        ));
+    }
+    if ends_at - starts_at > MAX_FLEX {
+        return Err(ApiError::validation(
+            "ends_at",
+            "range",
+            "a window lasts at most 24 hours",
+        ));
+    }
+    if ends_at <= now {
+        return Err(ApiError::validation(
+            "ends_at",
+            "past",
+            "the flexed window must end in the future",
+        ));
+    }
+    Ok(())
+}
+
+/// Booked minutes and conflict counts of `windows`, in two queries.
+async fn views(conn: &mut AsyncPgConnection, windows: Vec<Window>) -> ApiResult<Vec<WindowView>> {
+    let ids: Vec<i64> = windows.iter().map(|w| w.id).collect();
+    let booked: Vec<(Option<i64>, i64, Option<i32>, Option<i32>)> = t::table
+        .filter(t::window_id.eq_any(&ids))
+        .filter(t::state.eq_any(OCCUPYING))
+        .select((
+            t::window_id,
+            t::id,
+            t::estimated_duration_minutes,
+            t::estimated_rollback_minutes,
+        ))
+        .load(conn)
+        .await?;
+    let items: Vec<(Option<i64>, i64, i64)> = t::table
+        .inner_join(rdm_items::table)
+        .filter(t::window_id.eq_any(&ids))
+        .filter(t::state.eq_any(OCCUPYING))
+        .order((t::window_id, t::id))
+        .select((t::window_id, t::id, rdm_items::item_id))
+        .load(conn)
+        .await?;
+    let mut minutes: BTreeMap<i64, i64> = BTreeMap::new();
+    for (w, _, d, r) in booked {
+        *minutes.entry(w.unwrap_or_default()).or_default() +=
+            d.unwrap_or(0) as i64 + r.unwrap_or(0) as i64;
+    }
+    let mut bookings: BTreeMap<i64, BTreeMap<i64, Vec<i64>>> = BTreeMap::new();
+    for (w, rdm, item) in items {
+        bookings
+            .entry(w.unwrap_or_default())
+            .or_default()
+            .entry(rdm)
+            .or_default()
+            .push(item);
+    }
+    Ok(windows
+        .into_iter()
+        .map(|w| {
+            let b: Vec<(i64, Vec<i64>)> = bookings
+                .remove(&w.id)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            WindowView {
+                booked_minutes: minutes.get(&w.id).copied().unwrap_or(0),
+                conflict_count: find_conflicts(&b).len(),
+                id: w.id,
+                original_date: w.original_date,
+                starts_at: w.starts_at,
+                ends_at: w.ends_at,
+                flexed: w.flexed,
+                policy_version: w.policy_version,
+            }
+        })
+        .collect())
+}
+
+async fn view(conn: &mut AsyncPgConnection, w: Window) -> ApiResult<WindowView> {
+    Ok(views(conn, vec![w]).await?.remove(0))
+}
+
+async fn find(conn: &mut AsyncPgConnection, id: i64, lock: bool) -> ApiResult<Window> {
+    let q = maintenance_windows::table
+        .find(id)
+        .select(Window::as_select());
+    let found = if lock {
+        q.for_update().first(conn).await
+    } else {
+        q.first(conn).await
+    };
+    found
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(format!("window {id}")))
+}
+
+/// Booked RDMs that no longer fit `w` (duration plus rollback after their planned start).
+async fn misfits(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<i64>> {
+    let booked: Vec<crate::models::Rdm> = t::table
+        .filter(t::window_id.eq(w.id))
+        .filter(t::state.eq_any(OCCUPYING))
+        .order(t::id)
+        .select(crate::models::Rdm::as_select())
+        .load(conn)
+        .await?;
+    Ok(booked
+        .iter()
+        .filter(|r| {
+            let (d, rb) = rdms::needs(r);
+            let start = r.planned_start.unwrap_or(w.starts_at);
+            check_fit(w.starts_at, w.ends_at, start, d, rb).is_err()
+        })
+        .map(|r| r.id)
+        .collect())
+}
+
+/// List maintenance windows in a range, with how full they are and their conflicts.
+#[utoipa::path(
+    get, path = "/api/v1/windows", tag = "windows",
+    params(WindowFilter),
+    responses((status = 200, description = "Windows by start", body = Vec<WindowView>)),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["any role but customer"])))
+)]
+#[get("/windows")]
+pub async fn list_windows(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    filter: web::Query<WindowFilter>,
+) -> ApiResult<HttpResponse> {
+    user.require(STAFF)?;
+    let (from, to) = range_or_default(filter.from, filter.to, state.clock.now(), DEFAULT_WEEKS)?;
+    let mut conn = state.pool.get().await?;
+    let windows = ensure_windows(&mut conn, from, to).await?;
+    Ok(HttpResponse::Ok().json(views(&mut conn, windows).await?))
+}
+
+/// Get a window with its bookings, conflicts and flexes.
+#[utoipa::path(
+    get, path = "/api/v1/windows/{id}", tag = "windows",
+    params(("id" = i64, Path, description = "Window id")),
+    responses((status = 200, description = "The window", body = WindowDetail)),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["any role but customer"])))
+)]
+#[get("/windows/{id}")]
+pub async fn get_window(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    user.require(STAFF)?;
+    let mut conn = state.pool.get().await?;
+    let w = find(&mut conn, *id, false).await?;
+    let rows: Vec<crate::models::Rdm> = t::table
+        .filter(t::window_id.eq(w.id))
+        .filter(t::state.eq_any(BOOKED))
+        .order(t::id)
+        .select(crate::models::Rdm::as_select())
+        .load(&mut conn)
+        .await?;
+    let mut bookings = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (d, rb) = rdms::needs(&r);
+        let start = r.planned_start.unwrap_or(w.starts_at);
+        bookings.push(Booking {
+            configuration_item_ids: rdms::item_ids(&mut conn, r.id).await?,
+            fits: check_fit(w.starts_at, w.ends_at, start, d, rb).is_ok(),
+            number: rdms::number(r.id),
+            id: r.id,
+            title: r.title,
+            state: r.state,
+            planned_start: r.planned_start,
+            estimated_duration_minutes: r.estimated_duration_minutes,
+            estimated_rollback_minutes: r.estimated_rollback_minutes,
+        });
+    }
+    let conflicts = window_conflicts(&mut conn, w.id)
+        .await?
+        .into_iter()
+        .map(|c| ConflictView {
+            item_id: c.item,
+            rdm_ids: c.rdms,
+        })
+        .collect();
+    let flexes: Vec<FlexView> = window_flexes::table
+        .filter(window_flexes::window_id.eq(w.id))
+        .order(window_flexes::id)
+        .select(WindowFlex::as_select())
+        .load(&mut conn)
+        .await?
+        .into_iter()
+        .map(FlexView::from)
+        .collect();
+    let window = view(&mut conn, w).await?;
+    Ok(HttpResponse::Ok().json(WindowDetail {
+        window,
+        bookings,
+        conflicts,
+        flexes,
+    }))
+}
+
+/// Ask to move or extend this one occurrence for an external reason. It takes effect only
+/// once a member of the CM approves it; a permanent change is a new calendar policy version.
+#[utoipa::path(
+    post, path = "/api/v1/windows/{id}/flexes", tag = "windows",
+    request_body = FlexRequest,
+    params(("id" = i64, Path, description = "Window id")),
+    responses((status = 201, description = "Requested (pending)", body = FlexView)),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["change_manager"])))
+)]
+#[post("/windows/{id}/flexes")]
+pub async fn request_flex(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: ValidJson<FlexRequest>,
+) -> ApiResult<HttpResponse> {
+    user.require(&[Role::ChangeManager])?;
+    let body = body.0;
+    let reason = body.reason.trim().to_string();
+    if reason.is_empty() {
+        return Err(ApiError::validation("reason", "required", "say why"));
+    }
+    let now = state.clock.now();
+    let id = *id;
+    let mut conn = state.pool.get().await?;
+    let flex = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let w = find(conn, id, true).await?;
+            check_flex(&w, body.starts_at, body.ends_at, now)?;
+            // One open request at a time, so approvals cannot silently override each other.
+            let pending: i64 = window_flexes::table
+                .filter(window_flexes::window_id.eq(id))
+                .filter(window_flexes::status.eq("pending"))
+                .count()
+                .get_result(conn)
+                .await?;
+            if pending > 0 {
+                return Err(ApiError::conflict(
+                    "flex_pending",
+                    format!("window {id} already has a flex awaiting the committee"),
+                ));
+            }
+            let f: WindowFlex = diesel::insert_into(window_flexes::table)
+                .values((
+                    window_flexes::window_id.eq(id),
+                    window_flexes::new_starts_at.eq(body.starts_at),
+                    window_flexes::new_ends_at.eq(body.ends_at),
+                    window_flexes::reason.eq(&reason),
+                    window_flexes::requested_by.eq(user.id),
+                    window_flexes::requested_at.eq(now),
+                ))
+                .returning(WindowFlex::as_returning())
+                .get_result(conn)
+                .await?;
+            Ok(FlexView::from(f))
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/windows/{id}")))
+        .json(flex))
+}
+
+/// Decides a pending flex: on approval the window takes the new times.
+async fn decide(
+    state: &AppState,
+    user: &AuthUser,
+    window_id: i64,
+    flex_id: i64,
+    approve: bool,
+    reason: Option<String>,
+) -> ApiResult<FlexDecision> {
+    user.require(&[Role::CommitteeMember])?;
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    // Flexes are the CM's to approve (SPEC §3.4), not the CME's.
+    let on_cm: i64 = committee_members::table
+        .inner_join(committees::table)
+        .filter(committee_members::user_id.eq(user.id))
+        .filter(committees::kind.eq("cm"))
+        .count()
+        .get_result(&mut conn)
+        .await?;
+    if on_cm == 0 {
+        return Err(ApiError::Forbidden(
+            "only a member of the CM may decide a window flex".into(),
+        ));
+    }
+    if !approve && reason.is_none() {
+        return Err(ApiError::validation(
+            "reason",
+            "required",
+            "say why the flex is rejected",
+        ));
+    }
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let w = find(conn, window_id, true).await?;
+        let f: WindowFlex = window_flexes::table
+            .find(flex_id)
+            .filter(window_flexes::window_id.eq(window_id))
+            .for_update()
+            .select(WindowFlex::as_select())
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or_else(|| ApiError::not_found(format!("flex {flex_id} of window {window_id}")))?;
+        if f.status != "pending" {
+            return Err(ApiError::conflict(
+                "flex_decided",
+                format!("flex {flex_id} was already {}", f.status),
+            ));
+        }
+        if approve && f.new_ends_at <= now {
+            return Err(ApiError::conflict(
+                "flex_expired",
+                format!("flex {flex_id} would end in the past; reject it"),
+            ));
+        }
+        let status = if approve { "approved" } else { "rejected" };
+        // TODO(schema): keep the decision's reason; window_flexes has no column for it yet.
+        let f: WindowFlex = diesel::update(window_flexes::table.find(flex_id))
+            .set((
+                window_flexes::status.eq(status),
+                window_flexes::decided_by.eq(user.id),
+                window_flexes::decided_at.eq(now),
+            ))
+            .returning(WindowFlex::as_returning())
+            .get_result(conn)
+            .await?;
+        let (w, misfits) = if approve {
+            let w: Window = diesel::update(maintenance_windows::table.find(window_id))
+                .set((
+                    maintenance_windows::starts_at.eq(f.new_starts_at),
+                    maintenance_windows::ends_at.eq(f.new_ends_at),
+                    maintenance_windows::flexed.eq(true),
+                ))
+                .returning(Window::as_returning())
+                .get_result(conn)
+                .await?;
+            let m = misfits(conn, &w).await?;
+            (w, m)
+        } else {
+            (w, vec![])
+        };
+        Ok(FlexDecision {
+            flex: f.into(),
+            window: view(conn, w).await?,
+            reason,
+            misfits,
+        })
+    })
+    .await
+}
+
+/// Approve a pending flex: the window takes its new times. Booked RDMs that no longer fit are
+/// listed in `misfits` (they stay booked: the change manager decides).
+#[utoipa::path(
+    post, path = "/api/v1/windows/{id}/flexes/{flex_id}/approve", tag = "windows",
+    request_body(content = Option<FlexDecisionRequest>, description = "Optional"),
+    params(
+        ("id" = i64, Path, description = "Window id"),
+        ("flex_id" = i64, Path, description = "Flex id")
+    ),
+    responses((status = 200, description = "Approved", body = FlexDecision)),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["committee_member (of the CM)"])))
+)]
+#[post("/windows/{id}/flexes/{flex_id}/approve")]
+pub async fn approve_flex(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i64, i64)>,
+    body: OptionalJson<FlexDecisionRequest>,
+) -> ApiResult<HttpResponse> {
+    let (id, flex_id) = path.into_inner();
+    let out = decide(&state, &user, id, flex_id, true, body.0.reason).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Reject a pending flex (`reason` required): the window keeps its times.
+#[utoipa::path(
+    post, path = "/api/v1/windows/{id}/flexes/{flex_id}/reject", tag = "windows",
+    request_body = FlexDecisionRequest,
+    params(
+        ("id" = i64, Path, description = "Window id"),
+        ("flex_id" = i64, Path, description = "Flex id")
+    ),
+    responses((status = 200, description = "Rejected", body = FlexDecision)),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["committee_member (of the CM)"])))
+)]
+#[post("/windows/{id}/flexes/{flex_id}/reject")]
+pub async fn reject_flex(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i64, i64)>,
+    body: OptionalJson<FlexDecisionRequest>,
+) -> ApiResult<HttpResponse> {
+    let (id, flex_id) = path.into_inner();
+    let out = decide(&state, &user, id, flex_id, false, body.0.reason).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(list_windows, get_window, request_flex, approve_flex, reject_flex),
+    components(schemas(
+        WindowView,
+        WindowDetail,
+        Booking,
+        ConflictView,
+        FlexView,
+        FlexRequest,
+        FlexDecisionRequest,
+        FlexDecision
+    ))
+)]
+pub struct Doc;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_windows)
+        .service(get_window)
+        .service(request_flex)
+        .service(approve_flex)
+        .service(reject_flex);
+}
