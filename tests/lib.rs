@@ -17,7 +17,8 @@ pub const DEMO_PASSWORD: &str = "gmud-demo";
 
 /// Where the tests' databases live. `TEST_DATABASE_URL` names the server (any database name).
 fn server_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
 }
 
 fn url_for(db: &str) -> String {
@@ -78,7 +79,10 @@ async fn template() -> String {
             let name = template_name();
             let client = admin().await;
             // Serialise template builds across test processes.
-            client.execute("SELECT pg_advisory_lock(774411)", &[]).await.expect("lock");
+            client
+                .execute("SELECT pg_advisory_lock(774411)", &[])
+                .await
+                .expect("lock");
             let exists = client
                 .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
                 .await
@@ -86,20 +90,37 @@ async fn template() -> String {
                 .is_some();
             if !exists {
                 let building = format!("{name}_building");
-                client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)")).await.expect("drop");
-                client.batch_execute(&format!("CREATE DATABASE \"{building}\"")).await.expect("create template");
-                gmud_api::db::run_migrations(&url_for(&building)).await.expect("migrate template");
+                client
+                    .batch_execute(&format!(
+                        "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+                    ))
+                    .await
+                    .expect("drop");
+                client
+                    .batch_execute(&format!("CREATE DATABASE \"{building}\""))
+                    .await
+                    .expect("create template");
+                gmud_api::db::run_migrations(&url_for(&building))
+                    .await
+                    .expect("migrate template");
                 {
                     let pool = gmud_api::db::build_pool(&url_for(&building), 1).expect("pool");
                     let mut conn = pool.get().await.expect("connect template");
-                    gmud_api::fixtures::seed(&mut conn, true, start_of_tests()).await.expect("seed template");
+                    gmud_api::fixtures::seed(&mut conn, true, start_of_tests())
+                        .await
+                        .expect("seed template");
                 }
                 client
-                    .batch_execute(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""))
+                    .batch_execute(&format!(
+                        "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
+                    ))
                     .await
                     .expect("publish template");
             }
-            client.execute("SELECT pg_advisory_unlock(774411)", &[]).await.expect("unlock");
+            client
+                .execute("SELECT pg_advisory_unlock(774411)", &[])
+                .await
+                .expect("unlock");
             name
         })
         .await
@@ -116,10 +137,18 @@ pub struct Resp {
 
 impl Resp {
     pub fn etag(&self) -> String {
-        self.headers.get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+        self.headers
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
     }
     pub fn content_type(&self) -> String {
-        self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
@@ -141,11 +170,22 @@ pub struct TestApp {
 impl TestApp {
     pub async fn spawn() -> TestApp {
         let tmpl = template().await;
-        let db_name = format!("gmud_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let db_name = format!(
+            "gmud_test_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
         let client = admin().await;
-        client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)")).await.expect("drop stale");
         client
-            .batch_execute(&format!("CREATE DATABASE \"{db_name}\" TEMPLATE \"{tmpl}\""))
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)"
+            ))
+            .await
+            .expect("drop stale");
+        client
+            .batch_execute(&format!(
+                "CREATE DATABASE \"{db_name}\" TEMPLATE \"{tmpl}\""
+            ))
             .await
             .expect("clone template");
         let db_url = url_for(&db_name);
@@ -154,7 +194,10 @@ impl TestApp {
         let state = AppState {
             pool,
             clock: Arc::new(clock.clone()),
-            jwt: JwtKeys::new(b"test-secret-test-secret-test-secret!", chrono::Duration::minutes(15)),
+            jwt: JwtKeys::new(
+                b"test-secret-test-secret-test-secret!",
+                chrono::Duration::minutes(15),
+            ),
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().unwrap().port();
@@ -176,8 +219,10 @@ impl TestApp {
         self.clock.now()
     }
 
+    /// Moves the server's clock. Cached tokens are dropped: they may have expired.
     pub fn set_now(&self, at: DateTime<Utc>) {
         self.clock.set(at);
+        self.forget_tokens();
     }
 
     /// São Paulo local time to UTC.
@@ -191,11 +236,18 @@ impl TestApp {
             return t.clone();
         }
         let r = self
-            .post("", "/api/v1/auth/token", json!({"username": username, "password": DEMO_PASSWORD}))
+            .post(
+                "",
+                "/api/v1/auth/token",
+                json!({"username": username, "password": DEMO_PASSWORD}),
+            )
             .await;
         assert_eq!(r.status, 200, "login {username}: {r:?}");
         let t = r.body["access_token"].as_str().unwrap().to_string();
-        self.tokens.lock().unwrap().insert(username.to_string(), t.clone());
+        self.tokens
+            .lock()
+            .unwrap()
+            .insert(username.to_string(), t.clone());
         t
     }
 
@@ -205,13 +257,21 @@ impl TestApp {
     }
 
     async fn send(&self, rb: reqwest::RequestBuilder, token: &str) -> Resp {
-        let rb = if token.is_empty() { rb } else { rb.bearer_auth(token) };
+        let rb = if token.is_empty() {
+            rb
+        } else {
+            rb.bearer_auth(token)
+        };
         let res = rb.send().await.expect("request");
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Resp { status, body, headers }
+        Resp {
+            status,
+            body,
+            headers,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -223,7 +283,8 @@ impl TestApp {
     }
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> Resp {
-        self.send(self.client.post(self.url(path)).json(&body), token).await
+        self.send(self.client.post(self.url(path)).json(&body), token)
+            .await
     }
 
     pub async fn post_empty(&self, token: &str, path: &str) -> Resp {
@@ -231,10 +292,17 @@ impl TestApp {
     }
 
     pub async fn put(&self, token: &str, path: &str, body: Value) -> Resp {
-        self.send(self.client.put(self.url(path)).json(&body), token).await
+        self.send(self.client.put(self.url(path)).json(&body), token)
+            .await
     }
 
-    pub async fn patch(&self, token: &str, path: &str, body: Value, if_match: Option<&str>) -> Resp {
+    pub async fn patch(
+        &self,
+        token: &str,
+        path: &str,
+        body: Value,
+        if_match: Option<&str>,
+    ) -> Resp {
         let mut rb = self.client.patch(self.url(path)).json(&body);
         if let Some(m) = if_match {
             rb = rb.header("If-Match", m);
@@ -248,9 +316,15 @@ impl TestApp {
 
     /// A direct SQL count, to check that nothing was half-written.
     pub async fn count(&self, sql: &str) -> i64 {
-        let (client, conn) = tokio_postgres::connect(&self.db_url, tokio_postgres::NoTls).await.expect("connect");
+        let (client, conn) = tokio_postgres::connect(&self.db_url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
         tokio::spawn(conn);
-        client.query_one(sql, &[]).await.expect("count").get::<_, i64>(0)
+        client
+            .query_one(sql, &[])
+            .await
+            .expect("count")
+            .get::<_, i64>(0)
     }
 }
 
@@ -259,10 +333,15 @@ impl Drop for TestApp {
         let name = self.db_name.clone();
         // The test's runtime is going away: drop the database from a thread of our own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("rt");
             rt.block_on(async {
                 let client = admin().await;
-                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                let _ = client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await;
             });
         })
         .join();
@@ -316,7 +395,14 @@ impl TestApp {
     }
 
     /// Takes an action that must succeed, and checks the state it leads to.
-    pub async fn must(&self, username: &str, id: i64, action: &str, body: Option<Value>, to: &str) -> Resp {
+    pub async fn must(
+        &self,
+        username: &str,
+        id: i64,
+        action: &str,
+        body: Option<Value>,
+        to: &str,
+    ) -> Resp {
         let r = self.act(username, id, action, body).await;
         assert_eq!(r.status, 200, "{username} {action}: {r:?}");
         assert_eq!(r.body["state"], to, "{username} {action}");
@@ -332,18 +418,27 @@ impl TestApp {
     pub async fn edit(&self, username: &str, id: i64, body: Value) -> Resp {
         let etag = self.rdm(id).await.etag();
         let t = self.token(username).await;
-        self.patch(&t, &format!("/api/v1/rdms/{id}"), body, Some(&etag)).await
+        self.patch(&t, &format!("/api/v1/rdms/{id}"), body, Some(&etag))
+            .await
     }
 
     /// A normal RDM driven from draft to `awaiting_committee` (technical opinion, PO approval).
     pub async fn rdm_awaiting_committee(&self, title: &str, item: i64) -> i64 {
         let id = self.create_rdm("tester", normal_rdm(title, item)).await;
         self.must("tester", id, "submit", None, "submitted").await;
-        self.must("gm", id, "start-assessment", None, "assessment").await;
-        let r = self.edit("cloud1", id, json!({"technical_opinion": "Viável; sem impacto em outros serviços"})).await;
+        self.must("gm", id, "start-assessment", None, "assessment")
+            .await;
+        let r = self
+            .edit(
+                "cloud1",
+                id,
+                json!({"technical_opinion": "Viável; sem impacto em outros serviços"}),
+            )
+            .await;
         assert_eq!(r.status, 200, "{r:?}");
         self.must("po", id, "po-approve", None, "po_approved").await;
-        self.must("gm", id, "send-to-committee", None, "awaiting_committee").await;
+        self.must("gm", id, "send-to-committee", None, "awaiting_committee")
+            .await;
         id
     }
 
@@ -351,7 +446,13 @@ impl TestApp {
     pub async fn windows_from(&self, from: DateTime<Utc>) -> Vec<Value> {
         let t = self.token("gm").await;
         let r = self
-            .get(&t, &format!("/api/v1/windows?from={}", from.to_rfc3339().replace('+', "%2B")))
+            .get(
+                &t,
+                &format!(
+                    "/api/v1/windows?from={}",
+                    from.to_rfc3339().replace('+', "%2B")
+                ),
+            )
             .await;
         assert_eq!(r.status, 200, "{r:?}");
         r.body.as_array().cloned().unwrap_or_default()

@@ -15,7 +15,10 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::PathConfig::default().error_handler(path_error))
             .service(controllers::health::health)
             .service(controllers::health::ready)
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", crate::openapi::document()))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/api/v1/openapi.json", crate::openapi::document()),
+            )
             .service(web::scope("/api/v1").configure(controllers::routes))
             .default_service(web::to(not_found));
     }

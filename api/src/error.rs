@@ -229,6 +229,12 @@ fn constraint_error(constraint: &str) -> Option<ApiError> {
                 "a request with this Idempotency-Key is being processed",
             ))
         }
+        "calendar_policies_pkey" => {
+            return Some(ApiError::conflict(
+                "concurrent_update",
+                "another policy version was saved at the same time; read it and retry",
+            ))
+        }
         "rdm_votes_one_per_voter" => {
             return Some(ApiError::conflict(
                 "already_voted",
@@ -262,6 +268,13 @@ impl From<DieselError> for ApiError {
                         "refers to something that does not exist",
                     ),
                     DatabaseErrorKind::ClosedConnection => ApiError::Unavailable,
+                    // Deadlocks surface as `Unknown`; the client can retry like any race.
+                    DatabaseErrorKind::Unknown if info.message().contains("deadlock detected") => {
+                        ApiError::conflict(
+                            "concurrent_update",
+                            "another request changed this resource at the same time; retry",
+                        )
+                    }
                     _ => ApiError::Internal(format!("{e:?}")),
                 }
             }

@@ -106,6 +106,40 @@ fn backticked(msg: &str) -> Option<&str> {
     msg.split('`').nth(1)
 }
 
+/// A JSON body that may be left out entirely (then `T::default()`); if sent, it must be valid.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let empty = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0")
+            || (req
+                .headers()
+                .get(actix_web::http::header::CONTENT_LENGTH)
+                .is_none()
+                && req
+                    .headers()
+                    .get(actix_web::http::header::TRANSFER_ENCODING)
+                    .is_none());
+        if empty {
+            return Box::pin(async { Ok(OptionalJson(T::default())) });
+        }
+        let fut = ValidJson::<T>::from_request(req, payload);
+        Box::pin(async move { fut.await.map(|ValidJson(v)| OptionalJson(v)) })
+    }
+}
+
+/// The value of a request header, if present and readable.
+pub fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,38 +192,4 @@ mod tests {
             })
         ));
     }
-}
-
-/// A JSON body that may be left out entirely (then `T::default()`); if sent, it must be valid.
-pub struct OptionalJson<T>(pub T);
-
-impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for OptionalJson<T> {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let empty = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim() == "0")
-            || (req
-                .headers()
-                .get(actix_web::http::header::CONTENT_LENGTH)
-                .is_none()
-                && req
-                    .headers()
-                    .get(actix_web::http::header::TRANSFER_ENCODING)
-                    .is_none());
-        if empty {
-            return Box::pin(async { Ok(OptionalJson(T::default())) });
-        }
-        let fut = ValidJson::<T>::from_request(req, payload);
-        Box::pin(async move { fut.await.map(|ValidJson(v)| OptionalJson(v)) })
-    }
-}
-
-/// The value of a request header, if present and readable.
-pub fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok())
 }

@@ -118,7 +118,11 @@ pub fn holidays_br() -> Vec<Holiday> {
 
 /// Reference data every installation needs: calendar, holidays, committees, policy, priorities.
 /// With `with_demo`, also the demo organisations, items, users and template.
-pub async fn seed(conn: &mut AsyncPgConnection, with_demo: bool, now: DateTime<Utc>) -> Result<(), diesel::result::Error> {
+pub async fn seed(
+    conn: &mut AsyncPgConnection,
+    with_demo: bool,
+    now: DateTime<Utc>,
+) -> Result<(), diesel::result::Error> {
     let d = demo();
     let hash = if with_demo {
         Some(hash_password(&d.password).expect("hash demo password"))
@@ -128,7 +132,11 @@ pub async fn seed(conn: &mut AsyncPgConnection, with_demo: bool, now: DateTime<U
     conn.transaction(async |conn| {
         for p in &d.priority_matrix {
             diesel::insert_into(priority_matrix::table)
-                .values((priority_matrix::impact.eq(&p.impact), priority_matrix::urgency.eq(&p.urgency), priority_matrix::priority.eq(&p.priority)))
+                .values((
+                    priority_matrix::impact.eq(&p.impact),
+                    priority_matrix::urgency.eq(&p.urgency),
+                    priority_matrix::priority.eq(&p.priority),
+                ))
                 .on_conflict_do_nothing()
                 .execute(conn)
                 .await?;
@@ -140,12 +148,17 @@ pub async fn seed(conn: &mut AsyncPgConnection, with_demo: bool, now: DateTime<U
                     calendars::name.eq(&c.name),
                     calendars::timezone.eq(&c.timezone),
                     calendars::working_days.eq(&c.working_days),
-                    calendars::business_hours.eq(serde_json::to_value(&c.business_hours).expect("ranges")),
+                    calendars::business_hours
+                        .eq(serde_json::to_value(&c.business_hours).expect("ranges")),
                 ))
                 .on_conflict_do_nothing()
                 .execute(conn)
                 .await?;
-            let cal_id: i64 = calendars::table.filter(calendars::code.eq(&c.code)).select(calendars::id).first(conn).await?;
+            let cal_id: i64 = calendars::table
+                .filter(calendars::code.eq(&c.code))
+                .select(calendars::id)
+                .first(conn)
+                .await?;
             let hols = match c.holidays_file.as_str() {
                 "holidays-br.json" => holidays_br(),
                 other => panic!("unknown holidays file {other}"),
@@ -178,7 +191,11 @@ pub async fn seed(conn: &mut AsyncPgConnection, with_demo: bool, now: DateTime<U
         let has_policy: i64 = calendar_policies::table.count().get_result(conn).await?;
         if has_policy == 0 {
             let p = &d.calendar_policy;
-            let cal_id: i64 = calendars::table.filter(calendars::code.eq(&p.calendar)).select(calendars::id).first(conn).await?;
+            let cal_id: i64 = calendars::table
+                .filter(calendars::code.eq(&p.calendar))
+                .select(calendars::id)
+                .first(conn)
+                .await?;
             diesel::insert_into(calendar_policies::table)
                 .values((
                     calendar_policies::version.eq(1),
@@ -200,14 +217,27 @@ pub async fn seed(conn: &mut AsyncPgConnection, with_demo: bool, now: DateTime<U
         let Some(hash) = &hash else { return Ok(()) };
         for o in &d.organizations {
             diesel::insert_into(organizations::table)
-                .values((organizations::code.eq(&o.code), organizations::name.eq(&o.name), organizations::timezone.eq(&o.timezone), organizations::created_at.eq(now)))
+                .values((
+                    organizations::code.eq(&o.code),
+                    organizations::name.eq(&o.name),
+                    organizations::timezone.eq(&o.timezone),
+                    organizations::created_at.eq(now),
+                ))
                 .on_conflict_do_nothing()
                 .execute(conn)
                 .await?;
-            let org_id: i64 = organizations::table.filter(organizations::code.eq(&o.code)).select(organizations::id).first(conn).await?;
+            let org_id: i64 = organizations::table
+                .filter(organizations::code.eq(&o.code))
+                .select(organizations::id)
+                .first(conn)
+                .await?;
             for t in &o.topologies {
                 diesel::insert_into(topologies::table)
-                    .values((topologies::organization_id.eq(org_id), topologies::name.eq(&t.name), topologies::description.eq(&t.description)))
+                    .values((
+                        topologies::organization_id.eq(org_id),
+                        topologies::name.eq(&t.name),
+                        topologies::description.eq(&t.description),
+                    ))
                     .on_conflict_do_nothing()
                     .execute(conn)
                     .await?;
@@ -215,20 +245,32 @@ pub async fn seed(conn: &mut AsyncPgConnection, with_demo: bool, now: DateTime<U
         }
         for s in &d.services {
             diesel::insert_into(services::table)
-                .values((services::code.eq(&s.code), services::name.eq(&s.name), services::description.eq(&s.description)))
+                .values((
+                    services::code.eq(&s.code),
+                    services::name.eq(&s.name),
+                    services::description.eq(&s.description),
+                ))
                 .on_conflict_do_nothing()
                 .execute(conn)
                 .await?;
         }
         for i in &d.configuration_items {
-            let org_id: i64 = organizations::table.filter(organizations::code.eq(&i.organization)).select(organizations::id).first(conn).await?;
+            let org_id: i64 = organizations::table
+                .filter(organizations::code.eq(&i.organization))
+                .select(organizations::id)
+                .first(conn)
+                .await?;
             let topo_id: i64 = topologies::table
                 .filter(topologies::organization_id.eq(org_id))
                 .filter(topologies::name.eq(&i.topology))
                 .select(topologies::id)
                 .first(conn)
                 .await?;
-            let svc_id: i64 = services::table.filter(services::code.eq(&i.service)).select(services::id).first(conn).await?;
+            let svc_id: i64 = services::table
+                .filter(services::code.eq(&i.service))
+                .select(services::id)
+                .first(conn)
+                .await?;
             diesel::insert_into(configuration_items::table)
                 .values((
                     configuration_items::organization_id.eq(org_id),
@@ -243,7 +285,13 @@ pub async fn seed(conn: &mut AsyncPgConnection, with_demo: bool, now: DateTime<U
         }
         for u in &d.users {
             let org_id: Option<i64> = match &u.organization {
-                Some(code) => Some(organizations::table.filter(organizations::code.eq(code)).select(organizations::id).first(conn).await?),
+                Some(code) => Some(
+                    organizations::table
+                        .filter(organizations::code.eq(code))
+                        .select(organizations::id)
+                        .first(conn)
+                        .await?,
+                ),
                 None => None,
             };
             diesel::insert_into(users::table)
@@ -262,11 +310,22 @@ pub async fn seed(conn: &mut AsyncPgConnection, with_demo: bool, now: DateTime<U
                 .await?;
         }
         for c in &d.committees {
-            let cid: i64 = committees::table.filter(committees::code.eq(&c.code)).select(committees::id).first(conn).await?;
+            let cid: i64 = committees::table
+                .filter(committees::code.eq(&c.code))
+                .select(committees::id)
+                .first(conn)
+                .await?;
             for m in &c.members {
-                let uid: i64 = users::table.filter(users::username.eq(m)).select(users::id).first(conn).await?;
+                let uid: i64 = users::table
+                    .filter(users::username.eq(m))
+                    .select(users::id)
+                    .first(conn)
+                    .await?;
                 diesel::insert_into(committee_members::table)
-                    .values((committee_members::committee_id.eq(cid), committee_members::user_id.eq(uid)))
+                    .values((
+                        committee_members::committee_id.eq(cid),
+                        committee_members::user_id.eq(uid),
+                    ))
                     .on_conflict_do_nothing()
                     .execute(conn)
                     .await?;
@@ -300,15 +359,29 @@ mod tests {
     fn fixtures_parse_and_cover_every_role() {
         let d = demo();
         for role in domain::roles::Role::ALL {
-            assert!(d.users.iter().any(|u| u.roles.iter().any(|r| r == role.as_str())), "no demo user for {role}");
+            assert!(
+                d.users
+                    .iter()
+                    .any(|u| u.roles.iter().any(|r| r == role.as_str())),
+                "no demo user for {role}"
+            );
         }
         let h = holidays_br();
         assert!(h.len() >= 26);
         // Carnival and Corpus Christi are there (SPEC §6).
-        for date in ["2026-02-16", "2026-02-17", "2026-06-04", "2027-02-08", "2027-02-09", "2027-05-27"] {
+        for date in [
+            "2026-02-16",
+            "2026-02-17",
+            "2026-06-04",
+            "2027-02-08",
+            "2027-02-09",
+            "2027-05-27",
+        ] {
             assert!(h.iter().any(|x| x.date.to_string() == date), "{date}");
         }
         // And they make a valid calendar.
-        domain::calendar::BusinessCalendar::default_brazil().with_holidays(h).unwrap();
+        domain::calendar::BusinessCalendar::default_brazil()
+            .with_holidays(h)
+            .unwrap();
     }
 }

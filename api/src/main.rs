@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "gmud", version, about = "gmud: change, incident and problem management (ITSM) backend")]
+#[command(
+    name = "gmud",
+    version,
+    about = "gmud: change, incident and problem management (ITSM) backend"
+)]
 struct Cli {
     #[command(flatten)]
     db: DatabaseConfig,
@@ -65,10 +69,16 @@ enum UserCommand {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,actix_server=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,actix_server=warn".into()),
+        )
         .init();
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("gmud: cannot start the runtime: {e}");
@@ -113,7 +123,17 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             println!("seeded{}", if demo { " (with demo data)" } else { "" });
         }
         Command::Openapi => print!("{}", gmud_api::openapi::document_json()),
-        Command::User { command: UserCommand::Create { username, display_name, email, roles, team, organization_id } } => {
+        Command::User {
+            command:
+                UserCommand::Create {
+                    username,
+                    display_name,
+                    email,
+                    roles,
+                    team,
+                    organization_id,
+                },
+        } => {
             let pool = prepare(&cli.db).await?;
             let password = match std::env::var("GMUD_NEW_USER_PASSWORD") {
                 Ok(p) => p,
@@ -139,7 +159,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 chrono::Utc::now(),
             )
             .await
-            .map_err(|e| format!("{}", serde_json::to_string(&e.problem()).unwrap_or_default()))?;
+            .map_err(|e| e.problem().detail)?;
             println!("created user {id}");
         }
         Command::Serve { server, demo } => {
@@ -162,7 +182,8 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 clock: Arc::new(SystemClock),
                 jwt: JwtKeys::new(&secret, chrono::Duration::minutes(server.token_ttl_minutes)),
             };
-            let listener = std::net::TcpListener::bind(server.bind).map_err(|e| format!("cannot listen on {}: {e} (set GMUD_BIND)", server.bind))?;
+            let listener = std::net::TcpListener::bind(server.bind)
+                .map_err(|e| format!("cannot listen on {}: {e} (set GMUD_BIND)", server.bind))?;
             let addr = listener.local_addr()?;
             println!("gmud listening on http://{addr}");
             println!("  interactive API docs: http://{addr}/docs/");

@@ -13,7 +13,13 @@ async fn a_demo_user_logs_in_and_sees_its_roles() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_and_missing_token_are_401_problems() {
     let app = TestApp::spawn().await;
-    let r = app.post("", "/api/v1/auth/token", json!({"username": "gm", "password": "nope"})).await;
+    let r = app
+        .post(
+            "",
+            "/api/v1/auth/token",
+            json!({"username": "gm", "password": "nope"}),
+        )
+        .await;
     assert_eq!(r.status, 401);
     assert_eq!(r.body["code"], "invalid_credentials");
     assert_eq!(r.content_type(), "application/problem+json");
@@ -39,7 +45,11 @@ fn b64(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for i in 0..=chunk.len() {
             out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -53,12 +63,19 @@ async fn forged_tokens_are_refused() {
     let app = TestApp::spawn().await;
     let good = app.token("gm").await;
     let exp = (app.now() + chrono::Duration::minutes(10)).timestamp();
-    let claims = format!(r#"{{"sub":"1","name":"admin","roles":["admin","change_manager"],"iat":0,"exp":{exp}}}"#);
+    let claims = format!(
+        r#"{{"sub":"1","name":"admin","roles":["admin","change_manager"],"iat":0,"exp":{exp}}}"#
+    );
     // alg: none, no signature.
     let none = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), b64(&claims));
     // Right algorithm, signature of another token.
     let sig = good.rsplit('.').next().unwrap();
-    let wrong_sig = format!("{}.{}.{}", b64(r#"{"alg":"HS256","typ":"JWT"}"#), b64(&claims), sig);
+    let wrong_sig = format!(
+        "{}.{}.{}",
+        b64(r#"{"alg":"HS256","typ":"JWT"}"#),
+        b64(&claims),
+        sig
+    );
     for t in [none, wrong_sig, "garbage".to_string()] {
         let r = app.get(&t, "/api/v1/rdms").await;
         assert_eq!(r.status, 401, "{t}");

@@ -1,5 +1,7 @@
 //! One test binary: the API over HTTP, each test on its own database.
 mod auth;
+mod catalog;
 mod openapi;
 mod rdm_lifecycle;
 mod rdm_rules;
+mod scheduling;

@@ -5,7 +5,9 @@ use gmud_tests::{at_sp, json, normal_rdm, TestApp};
 async fn a_normal_rdm_goes_from_draft_to_closed() {
     let app = TestApp::spawn().await;
     // Monday 09:00: ready before Tuesday's 10:00 cut-off.
-    let id = app.rdm_awaiting_committee("Atualizar leiaute eSocial", 1).await;
+    let id = app
+        .rdm_awaiting_committee("Atualizar leiaute eSocial", 1)
+        .await;
     let r = app.rdm(id).await;
     assert_eq!(r.body["priority"], "high", "medium impact × high urgency");
     let meeting = r.body["meeting_id"].as_i64().expect("booked on a meeting");
@@ -16,11 +18,23 @@ async fn a_normal_rdm_goes_from_draft_to_closed() {
 
     // Consensual: one approval is not enough.
     let t1 = app.token("cm1").await;
-    let r = app.post(&t1, &format!("/api/v1/rdms/{id}/votes"), json!({"decision": "approve"})).await;
+    let r = app
+        .post(
+            &t1,
+            &format!("/api/v1/rdms/{id}/votes"),
+            json!({"decision": "approve"}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["state"], "awaiting_committee");
     let t2 = app.token("cm2").await;
-    let r = app.post(&t2, &format!("/api/v1/rdms/{id}/votes"), json!({"decision": "approve"})).await;
+    let r = app
+        .post(
+            &t2,
+            &format!("/api/v1/rdms/{id}/votes"),
+            json!({"decision": "approve"}),
+        )
+        .await;
     assert_eq!(r.body["state"], "approved", "{r:?}");
 
     // Book into Thursday's window (00:00–06:00 São Paulo).
@@ -28,7 +42,14 @@ async fn a_normal_rdm_goes_from_draft_to_closed() {
     let thursday = &windows[0];
     assert_eq!(thursday["starts_at"], "2026-11-26T03:00:00Z");
     let wid = thursday["id"].as_i64().unwrap();
-    app.must("gm", id, "schedule", Some(json!({"window_id": wid})), "scheduled").await;
+    app.must(
+        "gm",
+        id,
+        "schedule",
+        Some(json!({"window_id": wid})),
+        "scheduled",
+    )
+    .await;
 
     // Not before the window opens.
     let r = app.act("agent", id, "start-execution", None).await;
@@ -37,39 +58,83 @@ async fn a_normal_rdm_goes_from_draft_to_closed() {
     assert_eq!(r.body["missing"], json!(["window"]));
 
     app.set_now(at_sp(2026, 11, 26, 0, 30));
-    app.must("agent", id, "start-execution", None, "in_execution").await;
+    app.must("agent", id, "start-execution", None, "in_execution")
+        .await;
     app.must("agent", id, "complete", None, "implemented").await;
     let r = app.act("gm", id, "close", None).await;
     assert_eq!(r.status, 409);
     assert_eq!(r.body["missing"], json!(["review"]));
-    app.must("gm", id, "close", Some(json!({"review": "Executada sem incidentes"})), "closed").await;
+    app.must(
+        "gm",
+        id,
+        "close",
+        Some(json!({"review": "Executada sem incidentes"})),
+        "closed",
+    )
+    .await;
 
+    // The clock moved past the first tokens' expiry: log in again.
+    let gm = app.token("gm").await;
     let r = app.get(&gm, &format!("/api/v1/rdms/{id}")).await;
     assert_eq!(r.body["allowed_actions"], json!([]));
     let h = app.get(&gm, &format!("/api/v1/rdms/{id}/history")).await;
-    let actions: Vec<&str> = h.body.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = h
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(
         actions,
         [
-            "create", "submit", "start_assessment", "edit", "po_approve", "send_to_committee", "vote", "vote",
-            "committee_approve", "schedule", "start_execution", "complete", "close"
+            "create",
+            "submit",
+            "start_assessment",
+            "edit",
+            "po_approve",
+            "send_to_committee",
+            "vote",
+            "vote",
+            "committee_approve",
+            "schedule",
+            "start_execution",
+            "complete",
+            "close"
         ]
     );
     let last = h.body.as_array().unwrap().last().unwrap();
-    assert_eq!((last["from_state"].as_str(), last["to_state"].as_str()), (Some("implemented"), Some("closed")));
-    assert_eq!(last["at"], "2026-11-26T03:30:00Z", "history reads the injected clock");
+    assert_eq!(
+        (last["from_state"].as_str(), last["to_state"].as_str()),
+        (Some("implemented"), Some("closed"))
+    );
+    assert_eq!(
+        last["at"], "2026-11-26T03:30:00Z",
+        "history reads the injected clock"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_change_manager_vetoes_with_a_reason() {
     let app = TestApp::spawn().await;
-    let id = app.create_rdm("tester", normal_rdm("Mudança arriscada", 1)).await;
+    let id = app
+        .create_rdm("tester", normal_rdm("Mudança arriscada", 1))
+        .await;
     app.must("tester", id, "submit", None, "submitted").await;
-    app.must("gm", id, "start-assessment", None, "assessment").await;
+    app.must("gm", id, "start-assessment", None, "assessment")
+        .await;
     let r = app.act("gm", id, "veto", None).await;
     assert_eq!(r.status, 422, "{r:?}");
     assert_eq!(r.body["errors"][0]["field"], "reason");
-    let r = app.must("gm", id, "veto", Some(json!({"reason": "Janela de fechamento fiscal"})), "rejected").await;
+    let r = app
+        .must(
+            "gm",
+            id,
+            "veto",
+            Some(json!({"reason": "Janela de fechamento fiscal"})),
+            "rejected",
+        )
+        .await;
     assert_eq!(r.body["allowed_actions"], json!([]));
     let r = app.act("po", id, "po-approve", None).await;
     assert_eq!(r.status, 409);
@@ -78,7 +143,14 @@ async fn the_change_manager_vetoes_with_a_reason() {
     assert_eq!(r.body["allowed_actions"], json!([]));
     let gm = app.token("gm").await;
     let h = app.get(&gm, &format!("/api/v1/rdms/{id}/history")).await;
-    let veto = h.body.as_array().unwrap().iter().find(|e| e["action"] == "veto").unwrap().clone();
+    let veto = h
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "veto")
+        .unwrap()
+        .clone();
     assert_eq!(veto["reason"], "Janela de fechamento fiscal");
 }
 
@@ -87,32 +159,76 @@ async fn one_committee_rejection_vetoes() {
     let app = TestApp::spawn().await;
     let id = app.rdm_awaiting_committee("Troca de servidor", 3).await;
     let t1 = app.token("cm1").await;
-    let r = app.post(&t1, &format!("/api/v1/rdms/{id}/votes"), json!({"decision": "reject"})).await;
+    let r = app
+        .post(
+            &t1,
+            &format!("/api/v1/rdms/{id}/votes"),
+            json!({"decision": "reject"}),
+        )
+        .await;
     assert_eq!(r.status, 422);
     assert_eq!(r.body["errors"][0]["field"], "reason");
     let r = app
-        .post(&t1, &format!("/api/v1/rdms/{id}/votes"), json!({"decision": "reject", "reason": "Conflita com o fechamento"}))
+        .post(
+            &t1,
+            &format!("/api/v1/rdms/{id}/votes"),
+            json!({"decision": "reject", "reason": "Conflita com o fechamento"}),
+        )
         .await;
     assert_eq!(r.body["state"], "rejected", "{r:?}");
     // A member outside the committee cannot vote.
     let id2 = app.rdm_awaiting_committee("Outra", 4).await;
     let t3 = app.token("cm3").await;
-    let r = app.post(&t3, &format!("/api/v1/rdms/{id2}/votes"), json!({"decision": "approve"})).await;
+    let r = app
+        .post(
+            &t3,
+            &format!("/api/v1/rdms/{id2}/votes"),
+            json!({"decision": "approve"}),
+        )
+        .await;
     assert_eq!(r.status, 403, "{r:?}");
     // Unless the RDM names them as involved: then they are a required voter too.
-    let cm3 = app.get(&t3, "/api/v1/me").await.body["id"].as_i64().unwrap();
-    let r = app.edit("gm", id2, json!({"involved_member_ids": [cm3]})).await;
+    let cm3 = app.get(&t3, "/api/v1/me").await.body["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .edit("gm", id2, json!({"involved_member_ids": [cm3]}))
+        .await;
     assert_eq!(r.status, 200, "{r:?}");
     let votes = app.get(&t3, &format!("/api/v1/rdms/{id2}/votes")).await;
-    assert_eq!(votes.body["required_voter_ids"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        votes.body["required_voter_ids"].as_array().unwrap().len(),
+        3
+    );
     for u in ["cm1", "cm2"] {
         let t = app.token(u).await;
-        let r = app.post(&t, &format!("/api/v1/rdms/{id2}/votes"), json!({"decision": "approve"})).await;
-        assert_eq!(r.body["state"], "awaiting_committee", "{u}: cm3 has not voted yet");
+        let r = app
+            .post(
+                &t,
+                &format!("/api/v1/rdms/{id2}/votes"),
+                json!({"decision": "approve"}),
+            )
+            .await;
+        assert_eq!(
+            r.body["state"], "awaiting_committee",
+            "{u}: cm3 has not voted yet"
+        );
     }
-    let r = app.post(&t3, &format!("/api/v1/rdms/{id2}/votes"), json!({"decision": "approve"})).await;
+    let r = app
+        .post(
+            &t3,
+            &format!("/api/v1/rdms/{id2}/votes"),
+            json!({"decision": "approve"}),
+        )
+        .await;
     assert_eq!(r.body["state"], "approved");
-    let r = app.post(&t3, &format!("/api/v1/rdms/{id2}/votes"), json!({"decision": "approve"})).await;
+    let r = app
+        .post(
+            &t3,
+            &format!("/api/v1/rdms/{id2}/votes"),
+            json!({"decision": "approve"}),
+        )
+        .await;
     assert_eq!(r.status, 409, "no vote once decided: {r:?}");
 }
 
@@ -123,17 +239,33 @@ async fn an_emergency_runs_outside_the_window_only_after_customers_are_notified(
     body["rdm_type"] = json!("emergency");
     let id = app.create_rdm("tester", body).await;
     app.must("tester", id, "submit", None, "submitted").await;
-    app.must("gm", id, "start-assessment", None, "assessment").await;
+    app.must("gm", id, "start-assessment", None, "assessment")
+        .await;
     // Homologation plan and rollback plan are required before the CME is asked.
     let r = app.act("gm", id, "send-to-committee", None).await;
     assert_eq!(r.status, 409);
     assert_eq!(r.body["missing"], json!(["homologation_plan"]));
-    app.edit("tester", id, json!({"homologation_evidence": "Validado em homologação às 08h"})).await;
-    let r = app.must("gm", id, "send-to-committee", None, "awaiting_committee").await;
-    assert!(r.body["meeting_id"].is_null(), "the CME decides without a meeting");
+    app.edit(
+        "tester",
+        id,
+        json!({"homologation_evidence": "Validado em homologação às 08h"}),
+    )
+    .await;
+    let r = app
+        .must("gm", id, "send-to-committee", None, "awaiting_committee")
+        .await;
+    assert!(
+        r.body["meeting_id"].is_null(),
+        "the CME decides without a meeting"
+    );
     for u in ["cme1", "cme2"] {
         let t = app.token(u).await;
-        app.post(&t, &format!("/api/v1/rdms/{id}/votes"), json!({"decision": "approve"})).await;
+        app.post(
+            &t,
+            &format!("/api/v1/rdms/{id}/votes"),
+            json!({"decision": "approve"}),
+        )
+        .await;
     }
     assert_eq!(app.rdm(id).await.body["state"], "approved");
     // Monday 09:00 is outside any window: allowed for an emergency, but not before the notice.
@@ -142,13 +274,33 @@ async fn an_emergency_runs_outside_the_window_only_after_customers_are_notified(
     assert_eq!(r.body["missing"], json!(["customers_notified_at"]));
     let gm = app.token("gm").await;
     let r = app
-        .post(&gm, &format!("/api/v1/rdms/{id}/customer-notification"), json!({"note": "E-mail a ACME e aviso no portal"}))
+        .post(
+            &gm,
+            &format!("/api/v1/rdms/{id}/customer-notification"),
+            json!({"note": "E-mail a ACME e aviso no portal"}),
+        )
         .await;
     assert_eq!(r.status, 200, "{r:?}");
-    app.must("agent", id, "start-execution", None, "in_execution").await;
-    app.must("agent", id, "fail", Some(json!({"reason": "Certificado rejeitado"})), "failed").await;
-    app.must("agent", id, "roll-back", None, "rolled_back").await;
-    app.must("gm", id, "close", Some(json!({"review": "Revertida; nova RDM aberta"})), "closed").await;
+    app.must("agent", id, "start-execution", None, "in_execution")
+        .await;
+    app.must(
+        "agent",
+        id,
+        "fail",
+        Some(json!({"reason": "Certificado rejeitado"})),
+        "failed",
+    )
+    .await;
+    app.must("agent", id, "roll-back", None, "rolled_back")
+        .await;
+    app.must(
+        "gm",
+        id,
+        "close",
+        Some(json!({"review": "Revertida; nova RDM aberta"})),
+        "closed",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,36 +320,76 @@ async fn a_standard_change_is_approved_on_submission_and_still_booked() {
         )
         .await;
     assert_eq!(r.status, 201, "{r:?}");
-    assert_eq!(r.body["estimated_duration_minutes"], 60, "filled from the template");
+    assert_eq!(
+        r.body["estimated_duration_minutes"], 60,
+        "filled from the template"
+    );
     let id = r.body["id"].as_i64().unwrap();
     app.must("tester", id, "submit", None, "approved").await;
     let windows = app.windows_from(app.now()).await;
     let wid = windows[0]["id"].as_i64().unwrap();
-    app.must("gm", id, "schedule", Some(json!({"window_id": wid})), "scheduled").await;
+    app.must(
+        "gm",
+        id,
+        "schedule",
+        Some(json!({"window_id": wid})),
+        "scheduled",
+    )
+    .await;
     let gm = app.token("gm").await;
     let h = app.get(&gm, &format!("/api/v1/rdms/{id}/history")).await;
-    let submit = h.body.as_array().unwrap().iter().find(|e| e["action"] == "submit").unwrap().clone();
-    assert_eq!((submit["from_state"].as_str(), submit["to_state"].as_str()), (Some("draft"), Some("approved")));
+    let submit = h
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "submit")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (submit["from_state"].as_str(), submit["to_state"].as_str()),
+        (Some("draft"), Some("approved"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ten_oclock_cutoff_decides_the_meeting() {
     let app = TestApp::spawn().await;
-    let a = app.create_rdm("tester", normal_rdm("Pronta às 09:59", 1)).await;
-    let b = app.create_rdm("tester", normal_rdm("Pronta às 10:00", 3)).await;
+    let a = app
+        .create_rdm("tester", normal_rdm("Pronta às 09:59", 1))
+        .await;
+    let b = app
+        .create_rdm("tester", normal_rdm("Pronta às 10:00", 3))
+        .await;
     for id in [a, b] {
         app.must("tester", id, "submit", None, "submitted").await;
-        app.must("gm", id, "start-assessment", None, "assessment").await;
-        app.edit("cloud1", id, json!({"technical_opinion": "Viável"})).await;
+        app.must("gm", id, "start-assessment", None, "assessment")
+            .await;
+        app.edit("cloud1", id, json!({"technical_opinion": "Viável"}))
+            .await;
         app.must("po", id, "po-approve", None, "po_approved").await;
     }
     app.set_now(at_sp(2026, 11, 24, 9, 59));
-    let ra = app.must("gm", a, "send-to-committee", None, "awaiting_committee").await;
+    let ra = app
+        .must("gm", a, "send-to-committee", None, "awaiting_committee")
+        .await;
     app.set_now(at_sp(2026, 11, 24, 10, 0));
-    let rb = app.must("gm", b, "send-to-committee", None, "awaiting_committee").await;
+    let rb = app
+        .must("gm", b, "send-to-committee", None, "awaiting_committee")
+        .await;
     let gm = app.token("gm").await;
-    let ma = app.get(&gm, &format!("/api/v1/meetings/{}", ra.body["meeting_id"])).await;
-    let mb = app.get(&gm, &format!("/api/v1/meetings/{}", rb.body["meeting_id"])).await;
-    assert_eq!(ma.body["starts_at"], "2026-11-24T17:00:00Z", "09:59 makes this Tuesday");
-    assert_eq!(mb.body["starts_at"], "2026-12-01T17:00:00Z", "10:00 goes to next week");
+    let ma = app
+        .get(&gm, &format!("/api/v1/meetings/{}", ra.body["meeting_id"]))
+        .await;
+    let mb = app
+        .get(&gm, &format!("/api/v1/meetings/{}", rb.body["meeting_id"]))
+        .await;
+    assert_eq!(
+        ma.body["starts_at"], "2026-11-24T17:00:00Z",
+        "09:59 makes this Tuesday"
+    );
+    assert_eq!(
+        mb.body["starts_at"], "2026-12-01T17:00:00Z",
+        "10:00 goes to next week"
+    );
 }

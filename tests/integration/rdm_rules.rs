@@ -8,8 +8,10 @@ async fn approved(app: &TestApp, title: &str, item: i64, minutes: i64, rollback:
     body["risk"] = json!("low");
     let id = app.create_rdm("tester", body).await;
     app.must("tester", id, "submit", None, "submitted").await;
-    app.must("gm", id, "start-assessment", None, "assessment").await;
-    app.edit("cloud1", id, json!({"technical_opinion": "Viável"})).await;
+    app.must("gm", id, "start-assessment", None, "assessment")
+        .await;
+    app.edit("cloud1", id, json!({"technical_opinion": "Viável"}))
+        .await;
     app.must("po", id, "po-approve", None, "po_approved").await;
     // Low risk: the change manager's approval is final.
     app.must("gm", id, "approve", None, "approved").await;
@@ -21,19 +23,45 @@ async fn a_change_that_does_not_fit_the_window_is_refused() {
     let app = TestApp::spawn().await;
     let id = approved(&app, "Migração longa", 1, 300, 61).await;
     let wid = app.windows_from(app.now()).await[0]["id"].as_i64().unwrap();
-    let r = app.act("gm", id, "schedule", Some(json!({"window_id": wid}))).await;
+    let r = app
+        .act("gm", id, "schedule", Some(json!({"window_id": wid})))
+        .await;
     assert_eq!(r.status, 422, "{r:?}");
     assert_eq!(r.body["errors"][0]["field"], "window_id");
     assert_eq!(r.body["errors"][0]["code"], "window_too_short");
-    assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("361"), "{r:?}");
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("361"),
+        "{r:?}"
+    );
     // Starting later leaves less room: 2h in, 4h left for 5h + 1h.
     let id2 = approved(&app, "Cabe no início", 3, 300, 60).await;
     let late = at_sp(2026, 11, 26, 2, 0).to_rfc3339();
-    let r = app.act("gm", id2, "schedule", Some(json!({"window_id": wid, "planned_start": late}))).await;
+    let r = app
+        .act(
+            "gm",
+            id2,
+            "schedule",
+            Some(json!({"window_id": wid, "planned_start": late})),
+        )
+        .await;
     assert_eq!(r.status, 422);
     assert_eq!(r.body["errors"][0]["field"], "planned_start");
-    app.must("gm", id2, "schedule", Some(json!({"window_id": wid})), "scheduled").await;
-    assert_eq!(app.rdm(id).await.body["state"], "approved", "the refused booking changed nothing");
+    app.must(
+        "gm",
+        id2,
+        "schedule",
+        Some(json!({"window_id": wid})),
+        "scheduled",
+    )
+    .await;
+    assert_eq!(
+        app.rdm(id).await.body["state"],
+        "approved",
+        "the refused booking changed nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,22 +72,44 @@ async fn two_changes_on_one_item_in_one_window_are_a_reported_conflict() {
     let c = approved(&app, "Outro item", 5, 60, 30).await;
     let wid = app.windows_from(app.now()).await[0]["id"].as_i64().unwrap();
     for id in [a, b, c] {
-        app.must("gm", id, "schedule", Some(json!({"window_id": wid})), "scheduled").await;
+        app.must(
+            "gm",
+            id,
+            "schedule",
+            Some(json!({"window_id": wid})),
+            "scheduled",
+        )
+        .await;
     }
     let gm = app.token("gm").await;
     let w = app.get(&gm, &format!("/api/v1/windows/{wid}")).await;
     assert_eq!(w.status, 200, "{w:?}");
-    assert_eq!(w.body["conflicts"], json!([{"item_id": 1, "rdm_ids": [a, b]}]));
+    assert_eq!(
+        w.body["conflicts"],
+        json!([{"item_id": 1, "rdm_ids": [a, b]}])
+    );
     let h = app.get(&gm, &format!("/api/v1/rdms/{b}/history")).await;
-    let booking = h.body.as_array().unwrap().iter().find(|e| e["action"] == "schedule").unwrap().clone();
-    assert_eq!(booking["detail"]["conflicts"], json!([{"item_id": 1, "rdm_ids": [a, b]}]));
+    let booking = h
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "schedule")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        booking["detail"]["conflicts"],
+        json!([{"item_id": 1, "rdm_ids": [a, b]}])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_are_enforced_on_every_step() {
     let app = TestApp::spawn().await;
     let customer = app.token("customer.acme").await;
-    let r = app.post(&customer, "/api/v1/rdms", normal_rdm("Cliente tentando", 1)).await;
+    let r = app
+        .post(&customer, "/api/v1/rdms", normal_rdm("Cliente tentando", 1))
+        .await;
     assert_eq!(r.status, 403);
     assert_eq!(r.body["code"], "forbidden");
     assert_eq!(app.get(&customer, "/api/v1/rdms").await.status, 403);
@@ -70,8 +120,13 @@ async fn roles_are_enforced_on_every_step() {
     app.must("tester", id, "submit", None, "submitted").await;
     let r = app.act("tester", id, "start-assessment", None).await;
     assert_eq!(r.status, 403);
-    assert_eq!(r.body["allowed_actions"], json!(["cancel"]), "the requester may still cancel");
-    app.must("gm", id, "start-assessment", None, "assessment").await;
+    assert_eq!(
+        r.body["allowed_actions"],
+        json!(["cancel"]),
+        "the requester may still cancel"
+    );
+    app.must("gm", id, "start-assessment", None, "assessment")
+        .await;
     let r = app.act("gm", id, "po-approve", None).await;
     assert_eq!(r.status, 403, "only the product owner approves as PO");
     let r = app.act("po", id, "po-approve", None).await;
@@ -79,7 +134,11 @@ async fn roles_are_enforced_on_every_step() {
     assert_eq!(r.body["missing"], json!(["technical_opinion"]));
     let t = app.token("agent").await;
     let r = app.get(&t, &format!("/api/v1/rdms/{id}")).await;
-    assert_eq!(r.body["allowed_actions"], json!([]), "nothing for a change agent in assessment");
+    assert_eq!(
+        r.body["allowed_actions"],
+        json!([]),
+        "nothing for a change agent in assessment"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,18 +147,45 @@ async fn bad_input_names_each_field_and_writes_nothing() {
     let t = app.token("tester").await;
     let before = app.count("SELECT count(*) FROM rdms").await;
     let r = app
-        .post(&t, "/api/v1/rdms", json!({"title": "x", "estimated_duration_minutes": 0, "configuration_item_ids": [1]}))
+        .post(
+            &t,
+            "/api/v1/rdms",
+            json!({"title": "x", "estimated_duration_minutes": 0, "configuration_item_ids": [1]}),
+        )
         .await;
     assert_eq!(r.status, 422, "{r:?}");
     assert_eq!(r.content_type(), "application/problem+json");
-    let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["estimated_duration_minutes", "title"]);
-    let r = app.post(&t, "/api/v1/rdms", json!({"title": "Tipo errado", "rdm_type": "urgent"})).await;
+    let r = app
+        .post(
+            &t,
+            "/api/v1/rdms",
+            json!({"title": "Tipo errado", "rdm_type": "urgent"}),
+        )
+        .await;
     assert_eq!(r.status, 422);
     assert_eq!(r.body["errors"][0]["field"], "rdm_type");
-    let r = app.post(&t, "/api/v1/rdms", json!({"title": "Campo a mais", "colour": "blue"})).await;
+    let r = app
+        .post(
+            &t,
+            "/api/v1/rdms",
+            json!({"title": "Campo a mais", "colour": "blue"}),
+        )
+        .await;
     assert_eq!(r.body["errors"][0]["field"], "colour");
-    let r = app.post(&t, "/api/v1/rdms", json!({"title": "Item inexistente", "configuration_item_ids": [999]})).await;
+    let r = app
+        .post(
+            &t,
+            "/api/v1/rdms",
+            json!({"title": "Item inexistente", "configuration_item_ids": [999]}),
+        )
+        .await;
     assert_eq!(r.status, 422);
     assert_eq!(r.body["errors"][0]["field"], "configuration_item_ids");
     let raw = app
@@ -112,7 +198,11 @@ async fn bad_input_names_each_field_and_writes_nothing() {
         .await
         .unwrap();
     assert_eq!(raw.status(), 400);
-    assert_eq!(app.count("SELECT count(*) FROM rdms").await, before, "nothing half-written");
+    assert_eq!(
+        app.count("SELECT count(*) FROM rdms").await,
+        before,
+        "nothing half-written"
+    );
     assert_eq!(app.get(&t, "/api/v1/rdms/abc").await.status, 404);
     let r = app.get(&t, "/api/v1/rdms?limit=0").await;
     assert_eq!(r.status, 422);
@@ -125,13 +215,29 @@ async fn stale_edits_get_409_and_missing_if_match_428() {
     let id = app.create_rdm("tester", normal_rdm("Versões", 1)).await;
     let t = app.token("tester").await;
     let path = format!("/api/v1/rdms/{id}");
-    let r = app.patch(&t, &path, json!({"title": "Sem If-Match"}), None).await;
+    let r = app
+        .patch(&t, &path, json!({"title": "Sem If-Match"}), None)
+        .await;
     assert_eq!(r.status, 428);
     assert_eq!(r.body["code"], "if_match_required");
-    let r = app.patch(&t, &path, json!({"title": "Primeira edição"}), Some("\"1\"")).await;
+    let r = app
+        .patch(
+            &t,
+            &path,
+            json!({"title": "Primeira edição"}),
+            Some("\"1\""),
+        )
+        .await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.etag(), "\"2\"");
-    let r = app.patch(&t, &path, json!({"title": "Edição atrasada"}), Some("\"1\"")).await;
+    let r = app
+        .patch(
+            &t,
+            &path,
+            json!({"title": "Edição atrasada"}),
+            Some("\"1\""),
+        )
+        .await;
     assert_eq!(r.status, 409);
     assert_eq!(r.body["code"], "version_mismatch");
     assert_eq!(r.body["current_version"], 2);
@@ -142,9 +248,12 @@ async fn stale_edits_get_409_and_missing_if_match_428() {
 async fn concurrent_actions_on_one_rdm_give_one_winner_and_one_conflict() {
     let app = TestApp::spawn().await;
     for round in 0..5 {
-        let id = app.create_rdm("tester", normal_rdm(&format!("Corrida {round}"), 1)).await;
+        let id = app
+            .create_rdm("tester", normal_rdm(&format!("Corrida {round}"), 1))
+            .await;
         app.must("tester", id, "submit", None, "submitted").await;
-        app.must("gm", id, "start-assessment", None, "assessment").await;
+        app.must("gm", id, "start-assessment", None, "assessment")
+            .await;
         let veto = app.act("gm", id, "veto", Some(json!({"reason": "não"})));
         let cancel = app.act("gm", id, "cancel", Some(json!({"reason": "desistimos"})));
         let (a, b) = tokio::join!(veto, cancel);
@@ -153,7 +262,10 @@ async fn concurrent_actions_on_one_rdm_give_one_winner_and_one_conflict() {
         assert_eq!(statuses, [200, 409], "round {round}: {a:?} / {b:?}");
         let loser = if a.status == 409 { &a } else { &b };
         assert_eq!(loser.body["code"], "illegal_transition");
-        let terminal = app.rdm(id).await.body["state"].as_str().unwrap().to_string();
+        let terminal = app.rdm(id).await.body["state"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert!(terminal == "rejected" || terminal == "cancelled");
         assert_eq!(loser.body["current_state"], terminal.as_str());
         let n = app
@@ -178,7 +290,11 @@ async fn a_repeated_idempotency_key_returns_the_first_result() {
             let r = rb.send().await.unwrap();
             let status = r.status().as_u16();
             let replayed = r.headers().contains_key("idempotent-replayed");
-            (status, replayed, r.json::<serde_json::Value>().await.unwrap())
+            (
+                status,
+                replayed,
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
         }
     };
     let (s1, rep1, b1) = send("chave-1", "Idempotente").await;

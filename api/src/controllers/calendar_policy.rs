@@ -67,35 +67,36 @@ impl From<PolicyRow> for PolicyView {
     }
 }
 
-/// A whole new policy; it becomes the next version.
+/// A whole new policy; it becomes the next version. Formats are checked by the domain
+/// (all bad fields at once), only lengths up front.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyInput {
     /// IANA time zone, e.g. `America/Sao_Paulo`.
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64, example = "America/Sao_Paulo")]
+    #[validate(length(max = 64))]
+    #[schema(max_length = 64, example = "America/Sao_Paulo")]
     pub timezone: String,
     pub calendar_id: i64,
     /// monday..sunday.
-    #[validate(length(min = 1, max = 20))]
-    #[schema(min_length = 1, max_length = 20, example = "tuesday")]
+    #[validate(length(max = 20))]
+    #[schema(max_length = 20, example = "tuesday")]
     pub meeting_weekday: String,
     /// HH:MM, local.
-    #[validate(length(min = 4, max = 5))]
-    #[schema(min_length = 4, max_length = 5, example = "14:00")]
+    #[validate(length(max = 5))]
+    #[schema(max_length = 5, example = "14:00")]
     pub meeting_start: String,
     #[validate(range(min = 1, max = 1440))]
     #[schema(minimum = 1, maximum = 1440)]
     pub meeting_duration_minutes: i32,
     /// HH:MM, local, on the meeting day; not after `meeting_start`.
-    #[validate(length(min = 4, max = 5))]
-    #[schema(min_length = 4, max_length = 5, example = "10:00")]
+    #[validate(length(max = 5))]
+    #[schema(max_length = 5, example = "10:00")]
     pub cutoff_time: String,
-    #[validate(length(min = 1, max = 20))]
-    #[schema(min_length = 1, max_length = 20, example = "thursday")]
+    #[validate(length(max = 20))]
+    #[schema(max_length = 20, example = "thursday")]
     pub window_weekday: String,
-    #[validate(length(min = 4, max = 5))]
-    #[schema(min_length = 4, max_length = 5, example = "00:00")]
+    #[validate(length(max = 5))]
+    #[schema(max_length = 5, example = "00:00")]
     pub window_start: String,
     #[validate(range(min = 1, max = 10080))]
     #[schema(minimum = 1, maximum = 10080)]

@@ -181,10 +181,7 @@ fn instant_param(name: &str, raw: Option<&str>) -> ApiResult<Option<DateTime<Utc
     extensions(("x-roles" = json!(["any role"])))
 )]
 #[get("/calendars")]
-pub async fn list_calendars(
-    state: web::Data<AppState>,
-    user: AuthUser,
-) -> ApiResult<HttpResponse> {
+pub async fn list_calendars(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     user.require(&Role::ALL)?;
     let mut conn = state.pool.get().await?;
     let rows: Vec<Calendar> = calendars::table
@@ -514,11 +511,17 @@ pub async fn deadline(
     user.require(&Role::ALL)?;
     let mut p = Problems::default();
     let from = p.take(instant_param("from", query.from.as_deref()));
-    let hours = p.take(query_param::<f64>("hours", query.hours.as_deref(), "a number"));
+    let hours = p.take(query_param::<f64>(
+        "hours",
+        query.hours.as_deref(),
+        "a number",
+    ));
     match hours {
-        None if blank(query.hours.as_deref()) => p.push(
-            FieldError::new("hours", "required", "how many business hours to add"),
-        ),
+        None if blank(query.hours.as_deref()) => p.push(FieldError::new(
+            "hours",
+            "required",
+            "how many business hours to add",
+        )),
         Some(h) if !(h.is_finite() && (0.0..=MAX_HOURS).contains(&h)) => p.push(FieldError::new(
             "hours",
             "range",

@@ -48,9 +48,10 @@ pub(crate) fn query_param<T: FromStr>(
 ) -> ApiResult<Option<T>> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => s.parse::<T>().map(Some).map_err(|_| {
-            ApiError::validation(name, "invalid", format!("`{s}` is not {expected}"))
-        }),
+        Some(s) => s
+            .parse::<T>()
+            .map(Some)
+            .map_err(|_| ApiError::validation(name, "invalid", format!("`{s}` is not {expected}"))),
     }
 }
 
@@ -69,11 +70,19 @@ pub(crate) fn page_limit(raw: Option<&str>) -> ApiResult<i64> {
 
 /// `cursor`: the `next_cursor` of the previous page.
 pub(crate) fn page_cursor(raw: Option<&str>) -> ApiResult<Option<i64>> {
-    query_param::<i64>("cursor", raw, "a cursor (the `next_cursor` of the previous page)")
+    query_param::<i64>(
+        "cursor",
+        raw,
+        "a cursor (the `next_cursor` of the previous page)",
+    )
 }
 
 /// Cuts a page fetched with `limit + 1` rows: the extra row only says there is more.
-pub(crate) fn paginate<T>(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> (Vec<T>, Option<i64>) {
+pub(crate) fn paginate<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    id: impl Fn(&T) -> i64,
+) -> (Vec<T>, Option<i64>) {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next = if more { rows.last().map(id) } else { None };
@@ -557,7 +566,10 @@ pub async fn create_service(
         .returning(Service::as_returning())
         .get_result(&mut conn)
         .await?;
-    Ok(created(format!("/api/v1/services/{}", s.id), &ServiceView::from(s)))
+    Ok(created(
+        format!("/api/v1/services/{}", s.id),
+        &ServiceView::from(s),
+    ))
 }
 
 /// The environments a configuration item can be in.

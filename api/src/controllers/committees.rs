@@ -159,7 +159,10 @@ async fn find(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<Committee> {
 }
 
 /// Views of `list`, with their members loaded in one query.
-async fn views(conn: &mut AsyncPgConnection, list: Vec<Committee>) -> ApiResult<Vec<CommitteeView>> {
+async fn views(
+    conn: &mut AsyncPgConnection,
+    list: Vec<Committee>,
+) -> ApiResult<Vec<CommitteeView>> {
     let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
     let members: Vec<(i64, i64, String, String)> = committee_members::table
         .inner_join(users::table)
@@ -260,10 +263,18 @@ pub async fn create_committee(
     let code = body.code.trim().to_string();
     let name = body.name.trim().to_string();
     if code.is_empty() {
-        return Err(ApiError::validation("code", "required", "must not be blank"));
+        return Err(ApiError::validation(
+            "code",
+            "required",
+            "must not be blank",
+        ));
     }
     if name.is_empty() {
-        return Err(ApiError::validation("name", "required", "must not be blank"));
+        return Err(ApiError::validation(
+            "name",
+            "required",
+            "must not be blank",
+        ));
     }
     let kind = body.approval_policy.unwrap_or(PolicyKind::Consensual);
     let n = checked_policy(kind, body.approval_n, true)?;
@@ -315,7 +326,11 @@ pub async fn update_committee(
     }
     let name = body.name.as_deref().map(str::trim);
     if name == Some("") {
-        return Err(ApiError::validation("name", "required", "must not be blank"));
+        return Err(ApiError::validation(
+            "name",
+            "required",
+            "must not be blank",
+        ));
     }
     let mut conn = state.pool.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
@@ -327,10 +342,9 @@ pub async fn update_committee(
             .await
             .optional()?
             .ok_or_else(|| ApiError::not_found(format!("committee {id}")))?;
-        let current: PolicyKind = serde_json::from_value(serde_json::Value::String(
-            c.approval_policy.clone(),
-        ))
-        .map_err(ApiError::internal)?;
+        let current: PolicyKind =
+            serde_json::from_value(serde_json::Value::String(c.approval_policy.clone()))
+                .map_err(ApiError::internal)?;
         let kind = body.approval_policy.unwrap_or(current);
         // Keep the stored n only while the policy stays n_of_m.
         let n = match body.approval_n {

@@ -251,23 +251,19 @@ pub async fn list_meetings(
     let (from, to) = range_or_default(filter.from, filter.to, state.clock.now(), DEFAULT_WEEKS)?;
     let mut conn = state.pool.get().await?;
     let committee: Option<(i64, String)> = match filter.committee_id {
-        Some(id) => {
-            committees::table
-                .find(id)
-                .select((committees::id, committees::kind))
-                .first(&mut conn)
-                .await
-                .optional()?
-        }
-        None => {
-            committees::table
-                .filter(committees::kind.eq("cm"))
-                .order(committees::id)
-                .select((committees::id, committees::kind))
-                .first(&mut conn)
-                .await
-                .optional()?
-        }
+        Some(id) => committees::table
+            .find(id)
+            .select((committees::id, committees::kind))
+            .first(&mut conn)
+            .await
+            .optional()?,
+        None => committees::table
+            .filter(committees::kind.eq("cm"))
+            .order(committees::id)
+            .select((committees::id, committees::kind))
+            .first(&mut conn)
+            .await
+            .optional()?,
     };
     let committee_id = match (committee, filter.committee_id) {
         (Some((id, kind)), _) if kind == "cm" => id,
@@ -339,7 +335,11 @@ pub async fn reschedule_meeting(
     let body = body.0;
     let reason = body.reason.trim().to_string();
     if reason.is_empty() {
-        return Err(ApiError::validation("reason", "required", "say why it moves"));
+        return Err(ApiError::validation(
+            "reason",
+            "required",
+            "say why it moves",
+        ));
     }
     let now = state.clock.now();
     let id = *id;

@@ -23,8 +23,7 @@ const DIRECTORY_READERS: &[Role] = &[Role::Admin, Role::ChangeManager];
 
 /// Usernames are lowercase ASCII letters, digits, `.`, `_` and `-`.
 fn username_chars(s: &str) -> Result<(), ValidationError> {
-    if s
-        .bytes()
+    if s.bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
     {
         Ok(())
@@ -41,7 +40,12 @@ fn username_chars(s: &str) -> Result<(), ValidationError> {
 pub struct NewUserInput {
     /// Lowercase letters, digits, `.`, `_`, `-`; unique.
     #[validate(length(min = 3, max = 60), custom(function = "username_chars"))]
-    #[schema(min_length = 3, max_length = 60, pattern = "^[a-z0-9._-]+$", example = "maria.silva")]
+    #[schema(
+        min_length = 3,
+        max_length = 60,
+        pattern = "^[a-z0-9._-]+$",
+        example = "maria.silva"
+    )]
     pub username: String,
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 200)]

@@ -201,12 +201,11 @@ fn check_flex(
 /// Booked minutes and conflict counts of `windows`, in two queries.
 async fn views(conn: &mut AsyncPgConnection, windows: Vec<Window>) -> ApiResult<Vec<WindowView>> {
     let ids: Vec<i64> = windows.iter().map(|w| w.id).collect();
-    let booked: Vec<(Option<i64>, i64, Option<i32>, Option<i32>)> = t::table
+    let booked: Vec<(Option<i64>, Option<i32>, Option<i32>)> = t::table
         .filter(t::window_id.eq_any(&ids))
         .filter(t::state.eq_any(OCCUPYING))
         .select((
             t::window_id,
-            t::id,
             t::estimated_duration_minutes,
             t::estimated_rollback_minutes,
         ))
@@ -221,7 +220,7 @@ async fn views(conn: &mut AsyncPgConnection, windows: Vec<Window>) -> ApiResult<
         .load(conn)
         .await?;
     let mut minutes: BTreeMap<i64, i64> = BTreeMap::new();
-    for (w, _, d, r) in booked {
+    for (w, d, r) in booked {
         *minutes.entry(w.unwrap_or_default()).or_default() +=
             d.unwrap_or(0) as i64 + r.unwrap_or(0) as i64;
     }
@@ -355,7 +354,7 @@ pub async fn get_window(
             estimated_rollback_minutes: r.estimated_rollback_minutes,
         });
     }
-    let conflicts = window_conflicts(&mut conn, w.id)
+    let conflicts = window_conflicts(&mut conn, w.id, None)
         .await?
         .into_iter()
         .map(|c| ConflictView {

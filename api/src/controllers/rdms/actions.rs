@@ -83,11 +83,7 @@ pub async fn perform(
                     booked = None;
                 }
             }
-            Action::Close => {
-                if body.review.is_some() {
-                    next.review = body.review.clone();
-                }
-            }
+            Action::Close if body.review.is_some() => next.review = body.review.clone(),
             _ => {}
         }
         let has_items = !rdms::item_ids(conn, id).await?.is_empty();
@@ -102,7 +98,9 @@ pub async fn perform(
                     .set((t::window_id.eq(next.window_id), t::planned_start.eq(next.planned_start)))
                     .execute(conn)
                     .await?;
-                let conflicts = window_conflicts(conn, next.window_id.unwrap_or_default()).await?;
+                // This RDM is not `scheduled` until `apply` below: count it in explicitly.
+                let conflicts =
+                    window_conflicts(conn, next.window_id.unwrap_or_default(), Some(id)).await?;
                 let mine: Vec<_> = conflicts.into_iter().filter(|c| c.rdms.contains(&id)).collect();
                 detail = serde_json::json!({
                     "window_id": next.window_id,
@@ -207,15 +205,21 @@ pub async fn next_meeting(
         .expect("chosen from the list"))
 }
 
-/// Configuration items booked by more than one RDM in a window.
+/// Configuration items booked by more than one RDM in a window (RDMs `scheduled` or
+/// `in_execution` there, plus `being_booked`).
 pub async fn window_conflicts(
     conn: &mut AsyncPgConnection,
     window_id: i64,
+    being_booked: Option<i64>,
 ) -> ApiResult<Vec<domain::schedule::Conflict<i64, i64>>> {
     let pairs: Vec<(i64, i64)> = t::table
         .inner_join(rdm_items::table)
         .filter(t::window_id.eq(window_id))
-        .filter(t::state.eq_any(["scheduled", "in_execution"]))
+        .filter(
+            t::state
+                .eq_any(["scheduled", "in_execution"])
+                .or(t::id.nullable().eq(being_booked)),
+        )
         .select((t::id, rdm_items::item_id))
         .load(conn)
         .await?;
