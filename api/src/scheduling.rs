@@ -226,3 +226,11 @@ pub fn range_or_default(
     }
     Ok((from, to))
 }
+
+/// A refused move of a meeting or window: 409 for the occurrence's state, 422 naming the field.
+pub fn move_error(e: domain::schedule::MoveError, what: &str) -> ApiError {
+    match e.field() {
+        Some(field) => ApiError::validation(field, e.code(), e.to_string()),
+        None => ApiError::conflict(e.code(), format!("{what}: {e}")),
+    }
+}

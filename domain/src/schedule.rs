@@ -319,6 +319,111 @@ pub fn find_conflicts<Item: Ord + Copy, Rdm: Ord + Copy>(
         .collect()
 }
 
+/// The longest a moved meeting or a flexed window may last.
+pub const MAX_OCCURRENCE_HOURS: i64 = 24;
+
+/// Why one occurrence (a meeting or a window) cannot be moved as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MoveError {
+    #[error("the meeting is closed")]
+    Closed,
+    #[error("the meeting has already started")]
+    Started,
+    #[error("the window is over")]
+    Over,
+    #[error("the new start must be in the future")]
+    StartInPast,
+    #[error("must be after starts_at")]
+    EndBeforeStart,
+    #[error("an occurrence lasts at most {MAX_OCCURRENCE_HOURS} hours")]
+    TooLong,
+    #[error("the moved occurrence must end in the future")]
+    EndInPast,
+}
+
+impl MoveError {
+    /// The input field at fault; `None` when the occurrence's own state forbids the move.
+    pub fn field(self) -> Option<&'static str> {
+        match self {
+            MoveError::Closed | MoveError::Started | MoveError::Over => None,
+            MoveError::StartInPast => Some("starts_at"),
+            MoveError::EndBeforeStart | MoveError::TooLong | MoveError::EndInPast => {
+                Some("ends_at")
+            }
+        }
+    }
+
+    /// Stable code for clients.
+    pub fn code(self) -> &'static str {
+        match self {
+            MoveError::Closed => "meeting_closed",
+            MoveError::Started => "meeting_started",
+            MoveError::Over => "window_over",
+            MoveError::StartInPast | MoveError::EndInPast => "past",
+            MoveError::EndBeforeStart | MoveError::TooLong => "range",
+        }
+    }
+}
+
+fn check_span(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<(), MoveError> {
+    if ends_at <= starts_at {
+        return Err(MoveError::EndBeforeStart);
+    }
+    if ends_at - starts_at > Duration::hours(MAX_OCCURRENCE_HOURS) {
+        return Err(MoveError::TooLong);
+    }
+    Ok(())
+}
+
+/// A meeting can be moved in advance only: still open, not started, to a future time.
+pub fn check_meeting_move(
+    open: bool,
+    current_start: DateTime<Utc>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), MoveError> {
+    if !open {
+        return Err(MoveError::Closed);
+    }
+    if current_start <= now {
+        return Err(MoveError::Started);
+    }
+    if starts_at <= now {
+        return Err(MoveError::StartInPast);
+    }
+    check_span(starts_at, ends_at)
+}
+
+/// A window occurrence can be flexed (moved or extended) until it is over, to a span that
+/// still ends in the future.
+pub fn check_window_flex(
+    current_end: DateTime<Utc>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), MoveError> {
+    if current_end <= now {
+        return Err(MoveError::Over);
+    }
+    check_span(starts_at, ends_at)?;
+    if ends_at <= now {
+        return Err(MoveError::EndInPast);
+    }
+    Ok(())
+}
+
+/// A holiday meeting still to be moved (SPEC §3.4: rescheduled in advance).
+pub fn needs_reschedule(on_holiday: bool, rescheduled: bool, open: bool) -> bool {
+    on_holiday && !rescheduled && open
+}
+
+/// When RDMs left undecided by a meeting count as ready again: its end, or now if it was
+/// closed late, so they never land on a meeting whose cut-off has passed.
+pub fn carry_over_ready_at(meeting_end: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    meeting_end.max(now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,5 +588,53 @@ mod tests {
         assert!(WeeklySlot::new(Weekday::Mon, late, 0).is_err());
         assert!(parse_weekday("funday").is_err());
         assert_eq!(parse_weekday("tuesday").unwrap(), Weekday::Tue);
+    }
+
+    #[test]
+    fn moving_occurrences() {
+        let now = sp(2026, 11, 23, 9, 0);
+        let tue = sp(2026, 11, 24, 14, 0);
+        let h = Duration::hours;
+        assert_eq!(
+            check_meeting_move(true, tue, tue + h(24), tue + h(26), now),
+            Ok(())
+        );
+        assert_eq!(
+            check_meeting_move(false, tue, tue + h(24), tue + h(26), now),
+            Err(MoveError::Closed)
+        );
+        assert_eq!(
+            check_meeting_move(true, now, tue, tue + h(2), now),
+            Err(MoveError::Started)
+        );
+        assert_eq!(
+            check_meeting_move(true, tue, now, now + h(2), now),
+            Err(MoveError::StartInPast)
+        );
+        assert_eq!(
+            check_meeting_move(true, tue, tue, tue, now),
+            Err(MoveError::EndBeforeStart)
+        );
+        assert_eq!(
+            check_meeting_move(true, tue, tue, tue + h(25), now),
+            Err(MoveError::TooLong)
+        );
+        assert_eq!(MoveError::TooLong.field(), Some("ends_at"));
+        assert_eq!(MoveError::Started.field(), None);
+        let thu = sp(2026, 11, 26, 0, 0);
+        assert_eq!(check_window_flex(thu + h(6), thu, thu + h(8), now), Ok(()));
+        assert_eq!(
+            check_window_flex(now, thu, thu + h(8), now),
+            Err(MoveError::Over)
+        );
+        assert_eq!(
+            check_window_flex(thu + h(6), now - h(3), now - h(1), now),
+            Err(MoveError::EndInPast)
+        );
+        assert!(needs_reschedule(true, false, true));
+        assert!(!needs_reschedule(true, true, true));
+        assert!(!needs_reschedule(true, false, false));
+        assert_eq!(carry_over_ready_at(tue + h(2), now), tue + h(2));
+        assert_eq!(carry_over_ready_at(now, tue + h(3)), tue + h(3));
     }
 }

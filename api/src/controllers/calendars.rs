@@ -1,7 +1,7 @@
 //! `/api/v1/calendars`: business-hours calendars and their holidays (SPEC §6), and the
 //! deadline arithmetic the portal shows (when a ticket will close or escalate).
 use crate::auth::AuthUser;
-use crate::controllers::catalog::{created, not_blank, query_param, Problems, CATALOG_EDITORS};
+use crate::controllers::common::{created, not_blank, query_param, Problems, CATALOG_EDITORS};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::ValidJson;
 use crate::models::{Calendar, HolidayRow};

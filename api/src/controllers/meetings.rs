@@ -6,23 +6,23 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{OptionalJson, ValidJson};
 use crate::models::{Meeting, Rdm};
 use crate::rdms::{self, STAFF};
+use crate::scheduling::move_error;
 use crate::scheduling::{current_policy, ensure_meetings, policy_from_row, range_or_default};
 use crate::schema::{committee_meetings, committees, meeting_reschedules, rdms as t};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::roles::Role;
 use domain::schedule::cutoff_for;
+use domain::schedule::{carry_over_ready_at, check_meeting_move};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use validator::Validate;
 
 /// How far ahead a listing goes by default.
 const DEFAULT_WEEKS: i64 = 8;
-/// A moved meeting still lasts at most a day.
-const MAX_MEETING: Duration = Duration::hours(24);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -57,9 +57,8 @@ pub struct MeetingView {
     pub policy_version: i32,
 }
 
-/// A holiday occurrence still to be moved (SPEC §3.4: rescheduled in advance).
 fn needs_reschedule(m: &Meeting) -> bool {
-    m.on_holiday && !m.rescheduled && m.status == "scheduled"
+    domain::schedule::needs_reschedule(m.on_holiday, m.rescheduled, m.status == "scheduled")
 }
 
 impl From<Meeting> for MeetingView {
@@ -145,48 +144,21 @@ pub struct CloseResult {
     pub note: Option<String>,
 }
 
-/// Refuses a move of meeting `m` to [starts_at, ends_at) at `now` (409 for the meeting's
-/// state, 422 naming the field).
+/// Refuses a move of meeting `m` to [starts_at, ends_at) at `now`.
 fn check_reschedule(
     m: &Meeting,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    if m.status != "scheduled" {
-        return Err(ApiError::conflict(
-            "meeting_closed",
-            format!("meeting {} is closed", m.id),
-        ));
-    }
-    if m.starts_at <= now {
-        return Err(ApiError::conflict(
-            "meeting_started",
-            format!("meeting {} has already started", m.id),
-        ));
-    }
-    if starts_at <= now {
-        return Err(ApiError::validation(
-            "starts_at",
-            "past",
-            "the new start must be in the future",
-        ));
-    }
-    if ends_at <= starts_at {
-        return Err(ApiError::validation(
-            "ends_at",
-            "range",
-            "must be after starts_at",
-        ));
-    }
-    if ends_at - starts_at > MAX_MEETING {
-        return Err(ApiError::validation(
-            "ends_at",
-            "range",
-            "a meeting lasts at most 24 hours",
-        ));
-    }
-    Ok(())
+    check_meeting_move(
+        m.status == "scheduled",
+        m.starts_at,
+        starts_at,
+        ends_at,
+        now,
+    )
+    .map_err(|e| move_error(e, &format!("meeting {}", m.id)))
 }
 
 async fn find(conn: &mut AsyncPgConnection, id: i64, lock: bool) -> ApiResult<Meeting> {
@@ -435,7 +407,8 @@ pub async fn close_meeting(
             if !pending.is_empty() {
                 // After its end, and never onto a meeting whose cut-off has already passed
                 // (a meeting closed late).
-                let next = next_meeting(conn, m.committee_id, m.ends_at.max(now)).await?;
+                let next =
+                    next_meeting(conn, m.committee_id, carry_over_ready_at(m.ends_at, now)).await?;
                 next_id = Some(next.id);
                 for rdm in &pending {
                     diesel::update(t::table.find(rdm.id))

@@ -4,6 +4,7 @@ pub mod calendar_policy;
 pub mod calendars;
 pub mod catalog;
 pub mod committees;
+pub mod common;
 pub mod health;
 pub mod meetings;
 pub mod rdms;

@@ -1,7 +1,7 @@
 //! `/api/v1/standard-templates`: pre-approved changes (SPEC §3.6). A `standard` RDM names
 //! one and takes its plans and times.
 use crate::auth::AuthUser;
-use crate::controllers::catalog::{created, not_blank};
+use crate::controllers::common::{created, not_blank};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
 use crate::models::StandardTemplate;

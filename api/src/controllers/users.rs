@@ -1,7 +1,7 @@
 //! `/api/v1/users`: accounts and their roles (SPEC §2). The admin creates them; the same
 //! [`create_user`] backs the `gmud user create` command.
 use crate::auth::{hash_password, AuthUser};
-use crate::controllers::catalog::{
+use crate::controllers::common::{
     created, not_blank, page_cursor, page_limit, paginate, query_param, Problems,
 };
 use crate::error::{ApiError, ApiResult, FieldError};

@@ -12,7 +12,7 @@ use crate::schema::{
 };
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::roles::Role;
@@ -23,8 +23,6 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use validator::Validate;
 
 const DEFAULT_WEEKS: i64 = 8;
-/// A flexed occurrence lasts at most a day.
-const MAX_FLEX: Duration = Duration::hours(24);
 /// States in which an RDM occupies its window (time and items).
 const OCCUPYING: [&str; 2] = ["scheduled", "in_execution"];
 /// States in which an RDM shows as a booking of its window.
@@ -168,34 +166,8 @@ fn check_flex(
     ends_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    if w.ends_at <= now {
-        return Err(ApiError::conflict(
-            "window_over",
-            format!("window {} is over", w.id),
-        ));
-    }
-    if ends_at <= starts_at {
-        return Err(ApiError::validation(
-            "ends_at",
-            "range",
-            "must be after starts_at",
-        ));
-    }
-    if ends_at - starts_at > MAX_FLEX {
-        return Err(ApiError::validation(
-            "ends_at",
-            "range",
-            "a window lasts at most 24 hours",
-        ));
-    }
-    if ends_at <= now {
-        return Err(ApiError::validation(
-            "ends_at",
-            "past",
-            "the flexed window must end in the future",
-        ));
-    }
-    Ok(())
+    domain::schedule::check_window_flex(w.ends_at, starts_at, ends_at, now)
+        .map_err(|e| crate::scheduling::move_error(e, &format!("window {}", w.id)))
 }
 
 /// Booked minutes and conflict counts of `windows`, in two queries.

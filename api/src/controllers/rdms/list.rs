@@ -1,4 +1,5 @@
 use crate::auth::AuthUser;
+use crate::controllers::common::paginate;
 use crate::error::ApiResult;
 use crate::rdms::{number, STAFF};
 use crate::schema::{rdm_items, rdms};
@@ -138,10 +139,9 @@ pub async fn list_rdms(
         .limit(limit + 1)
         .load(&mut conn)
         .await?;
-    let more = rows.len() as i64 > limit;
+    let (rows, next_cursor) = paginate(rows, limit, |r| r.0);
     let items: Vec<RdmSummary> = rows
         .into_iter()
-        .take(limit as usize)
         .map(|r| RdmSummary {
             id: r.0,
             number: number(r.0),
@@ -157,10 +157,5 @@ pub async fn list_rdms(
             updated_at: r.10,
         })
         .collect();
-    let next_cursor = if more {
-        items.last().map(|i| i.id)
-    } else {
-        None
-    };
     Ok(HttpResponse::Ok().json(RdmPage { items, next_cursor }))
 }
