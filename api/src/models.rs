@@ -133,6 +133,9 @@ pub struct Meeting {
     pub rescheduled: bool,
     pub status: String,
     pub policy_version: i32,
+    pub closed_by: Option<i64>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub close_note: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -159,6 +162,7 @@ pub struct WindowFlex {
     pub requested_at: DateTime<Utc>,
     pub decided_by: Option<i64>,
     pub decided_at: Option<DateTime<Utc>>,
+    pub decision_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

@@ -123,6 +123,9 @@ diesel::table! {
         rescheduled -> Bool,
         status -> Text,
         policy_version -> Int4,
+        closed_by -> Nullable<Int8>,
+        closed_at -> Nullable<Timestamptz>,
+        close_note -> Nullable<Text>,
     }
 }
 
@@ -162,6 +165,7 @@ diesel::table! {
         requested_at -> Timestamptz,
         decided_by -> Nullable<Int8>,
         decided_at -> Nullable<Timestamptz>,
+        decision_reason -> Nullable<Text>,
     }
 }
 

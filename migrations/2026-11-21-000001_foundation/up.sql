@@ -117,6 +117,9 @@ CREATE TABLE committee_meetings (
   rescheduled BOOLEAN NOT NULL DEFAULT FALSE,
   status TEXT NOT NULL DEFAULT 'scheduled' CHECK (status IN ('scheduled', 'closed')),
   policy_version INTEGER NOT NULL REFERENCES calendar_policies(version),
+  closed_by BIGINT REFERENCES users(id),
+  closed_at TIMESTAMPTZ,
+  close_note TEXT,
   CONSTRAINT committee_meetings_occurrence_key UNIQUE (committee_id, original_date),
   CHECK (ends_at > starts_at)
 );
@@ -156,6 +159,7 @@ CREATE TABLE window_flexes (
   requested_at TIMESTAMPTZ NOT NULL,
   decided_by BIGINT REFERENCES users(id),
   decided_at TIMESTAMPTZ,
+  decision_reason TEXT,
   CHECK (new_ends_at > new_starts_at)
 );
 

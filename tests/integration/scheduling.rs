@@ -482,6 +482,11 @@ async fn closing_a_meeting_carries_pending_rdms_over() {
         .await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["meeting"]["status"], "closed");
+    assert_eq!(r.body["meeting"]["close_note"], "Quórum parcial");
+    assert!(
+        r.body["meeting"]["closed_by"].is_i64(),
+        "who closed it is kept"
+    );
     assert_eq!(r.body["carried_over"], json!([pending]));
     let next = r.body["next_meeting_id"].as_i64().unwrap();
     let m = app.get(&gm, &format!("/api/v1/meetings/{next}")).await;
@@ -717,6 +722,7 @@ async fn windows_show_bookings_conflicts_and_flexes() {
         (r.body["flex"]["status"].as_str(), r.body["misfits"].clone()),
         (Some("rejected"), json!([]))
     );
+    assert_eq!(r.body["flex"]["decision_reason"], "Horário comercial");
     assert_eq!(r.body["window"]["ends_at"], "2026-11-26T11:00:00Z");
     let r = app.get(&gm, &format!("/api/v1/windows/{wid}")).await;
     let statuses: Vec<&str> = r.body["flexes"]

@@ -55,6 +55,10 @@ pub struct MeetingView {
     pub needs_reschedule: bool,
     /// The calendar policy version it was generated from.
     pub policy_version: i32,
+    /// Who closed it, when, and their note.
+    pub closed_by: Option<i64>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub close_note: Option<String>,
 }
 
 fn needs_reschedule(m: &Meeting) -> bool {
@@ -75,6 +79,9 @@ impl From<Meeting> for MeetingView {
             rescheduled: m.rescheduled,
             status: m.status,
             policy_version: m.policy_version,
+            closed_by: m.closed_by,
+            closed_at: m.closed_at,
+            close_note: m.close_note,
         }
     }
 }
@@ -392,7 +399,12 @@ pub async fn close_meeting(
                 ));
             }
             diesel::update(committee_meetings::table.find(id))
-                .set(committee_meetings::status.eq("closed"))
+                .set((
+                    committee_meetings::status.eq("closed"),
+                    committee_meetings::closed_by.eq(user.id),
+                    committee_meetings::closed_at.eq(now),
+                    committee_meetings::close_note.eq(&note),
+                ))
                 .execute(conn)
                 .await?;
             let pending: Vec<Rdm> = t::table

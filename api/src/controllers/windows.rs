@@ -97,6 +97,8 @@ pub struct FlexView {
     pub requested_at: DateTime<Utc>,
     pub decided_by: Option<i64>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// Why the committee decided as it did (required to reject).
+    pub decision_reason: Option<String>,
 }
 
 impl From<WindowFlex> for FlexView {
@@ -112,6 +114,7 @@ impl From<WindowFlex> for FlexView {
             requested_at: f.requested_at,
             decided_by: f.decided_by,
             decided_at: f.decided_at,
+            decision_reason: f.decision_reason,
         }
     }
 }
@@ -474,12 +477,12 @@ async fn decide(
             ));
         }
         let status = if approve { "approved" } else { "rejected" };
-        // TODO(schema): keep the decision's reason; window_flexes has no column for it yet.
         let f: WindowFlex = diesel::update(window_flexes::table.find(flex_id))
             .set((
                 window_flexes::status.eq(status),
                 window_flexes::decided_by.eq(user.id),
                 window_flexes::decided_at.eq(now),
+                window_flexes::decision_reason.eq(&reason),
             ))
             .returning(WindowFlex::as_returning())
             .get_result(conn)
