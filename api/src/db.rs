@@ -22,7 +22,15 @@ impl fmt::Display for DbSetupError {
 }
 impl std::error::Error for DbSetupError {}
 
-fn unreachable(url: &str, e: impl fmt::Display) -> DbSetupError {
+fn unreachable(url: &str, e: impl std::error::Error) -> DbSetupError {
+    // tokio-postgres says only "error connecting to server"; the cause is in the source.
+    let mut cause = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        cause = format!("{cause}: {s}");
+        source = s.source();
+    }
+    let e = cause;
     DbSetupError(format!(
         "cannot reach PostgreSQL at {} ({e}): start PostgreSQL (e.g. `pg_ctlcluster 15 main start`) or set DATABASE_URL",
         crate::config::redact(url)

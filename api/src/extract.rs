@@ -140,6 +140,58 @@ pub fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Query parameters, deserialised with the name of the bad parameter (actix's own `Query`
+/// can only say that the query string is wrong).
+pub struct ValidQuery<T>(pub T);
+
+impl<T> ValidQuery<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for ValidQuery<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(ValidQuery))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let msg = err.into_inner().to_string();
+        let field = backticked(&msg)
+            .filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"))
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                if path == "." {
+                    "query".to_string()
+                } else {
+                    path
+                }
+            });
+        let code = if msg.starts_with("missing field") {
+            "required"
+        } else if msg.starts_with("unknown field") {
+            "unknown_field"
+        } else {
+            "invalid"
+        };
+        ApiError::Validation(vec![FieldError::new(field, code, msg)])
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +243,28 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Filter {
+        limit: Option<i64>,
+        state: Option<domain::rdm::RdmState>,
+    }
+
+    fn query_field(q: &str) -> String {
+        match parse_query::<Filter>(q) {
+            Err(ApiError::Validation(e)) => e[0].field.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_the_bad_query_parameter() {
+        assert_eq!(query_field("limit=abc"), "limit");
+        assert_eq!(query_field("state=nope"), "state");
+        assert_eq!(query_field("colour=red"), "colour");
+        assert!(parse_query::<Filter>("limit=5&state=draft").is_ok());
     }
 }

@@ -3,7 +3,7 @@
 use crate::auth::AuthUser;
 use crate::controllers::common::{created, not_blank, query_param, Problems, CATALOG_EDITORS};
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::extract::ValidJson;
+use crate::extract::{ValidJson, ValidQuery};
 use crate::models::{Calendar, HolidayRow};
 use crate::scheduling::{load_calendar, parse_tz};
 use crate::schema::{calendars, holidays};
@@ -218,7 +218,7 @@ pub async fn get_calendar(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    query: web::Query<CalendarQuery>,
+    query: ValidQuery<CalendarQuery>,
 ) -> ApiResult<HttpResponse> {
     user.require(&Role::ALL)?;
     let year = query_param::<i32>("year", query.year.as_deref(), "a year")?;
@@ -506,7 +506,7 @@ pub async fn deadline(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    query: web::Query<DeadlineQuery>,
+    query: ValidQuery<DeadlineQuery>,
 ) -> ApiResult<HttpResponse> {
     user.require(&Role::ALL)?;
     let mut p = Problems::default();
@@ -586,7 +586,7 @@ pub async fn business_time(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    query: web::Query<BusinessTimeQuery>,
+    query: ValidQuery<BusinessTimeQuery>,
 ) -> ApiResult<HttpResponse> {
     user.require(&Role::ALL)?;
     let mut p = Problems::default();

@@ -6,7 +6,7 @@ use super::common::{
 };
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::extract::ValidJson;
+use crate::extract::{ValidJson, ValidQuery};
 use crate::models::{ConfigurationItem, Organization, Service, Topology};
 use crate::scheduling::parse_tz;
 use crate::schema::{configuration_items, organizations, services, topologies};
@@ -482,7 +482,7 @@ pub async fn list_environments(user: AuthUser) -> ApiResult<HttpResponse> {
 pub async fn list_items(
     state: web::Data<AppState>,
     user: AuthUser,
-    filter: web::Query<ItemFilter>,
+    filter: ValidQuery<ItemFilter>,
 ) -> ApiResult<HttpResponse> {
     user.require(&Role::ALL)?;
     let mut p = Problems::default();

@@ -3,7 +3,7 @@
 use crate::auth::AuthUser;
 use crate::controllers::rdms::actions::next_meeting;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{OptionalJson, ValidJson};
+use crate::extract::{OptionalJson, ValidJson, ValidQuery};
 use crate::models::{Meeting, Rdm};
 use crate::rdms::{self, STAFF};
 use crate::scheduling::move_error;
@@ -224,7 +224,7 @@ async fn detail(conn: &mut AsyncPgConnection, m: Meeting) -> ApiResult<MeetingDe
 pub async fn list_meetings(
     state: web::Data<AppState>,
     user: AuthUser,
-    filter: web::Query<MeetingFilter>,
+    filter: ValidQuery<MeetingFilter>,
 ) -> ApiResult<HttpResponse> {
     user.require(STAFF)?;
     let (from, to) = range_or_default(filter.from, filter.to, state.clock.now(), DEFAULT_WEEKS)?;

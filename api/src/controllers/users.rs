@@ -5,7 +5,7 @@ use crate::controllers::common::{
     created, not_blank, page_cursor, page_limit, paginate, query_param, Problems,
 };
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::extract::ValidJson;
+use crate::extract::{ValidJson, ValidQuery};
 use crate::models::User;
 use crate::schema::{organizations, users};
 use crate::state::AppState;
@@ -265,7 +265,7 @@ pub async fn create_user_handler(
 pub async fn list_users(
     state: web::Data<AppState>,
     user: AuthUser,
-    filter: web::Query<UserFilter>,
+    filter: ValidQuery<UserFilter>,
 ) -> ApiResult<HttpResponse> {
     user.require(DIRECTORY_READERS)?;
     let mut p = Problems::default();

@@ -3,7 +3,7 @@
 use crate::auth::AuthUser;
 use crate::controllers::rdms::actions::window_conflicts;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{OptionalJson, ValidJson};
+use crate::extract::{OptionalJson, ValidJson, ValidQuery};
 use crate::models::{Window, WindowFlex};
 use crate::rdms::{self, STAFF};
 use crate::scheduling::{ensure_windows, range_or_default};
@@ -280,7 +280,7 @@ async fn misfits(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<i64>
 pub async fn list_windows(
     state: web::Data<AppState>,
     user: AuthUser,
-    filter: web::Query<WindowFilter>,
+    filter: ValidQuery<WindowFilter>,
 ) -> ApiResult<HttpResponse> {
     user.require(STAFF)?;
     let (from, to) = range_or_default(filter.from, filter.to, state.clock.now(), DEFAULT_WEEKS)?;

@@ -1,6 +1,7 @@
 use crate::auth::AuthUser;
 use crate::controllers::common::paginate;
 use crate::error::ApiResult;
+use crate::extract::ValidQuery;
 use crate::rdms::{number, STAFF};
 use crate::schema::{rdm_items, rdms};
 use crate::state::AppState;
@@ -72,7 +73,7 @@ pub struct RdmPage {
 pub async fn list_rdms(
     state: web::Data<AppState>,
     user: AuthUser,
-    filter: web::Query<RdmFilter>,
+    filter: ValidQuery<RdmFilter>,
 ) -> ApiResult<HttpResponse> {
     user.require(STAFF)?;
     filter.validate()?;
