@@ -268,6 +268,16 @@ impl From<DieselError> for ApiError {
                         "refers to something that does not exist",
                     ),
                     DatabaseErrorKind::ClosedConnection => ApiError::Unavailable,
+                    // A backstop: input checks refuse NUL before it gets here.
+                    DatabaseErrorKind::Unknown
+                        if info.message().contains("invalid byte sequence") =>
+                    {
+                        ApiError::validation(
+                            "body",
+                            "invalid",
+                            "text must be valid UTF-8 without NUL characters",
+                        )
+                    }
                     // Deadlocks surface as `Unknown`; the client can retry like any race.
                     DatabaseErrorKind::Unknown if info.message().contains("deadlock detected") => {
                         ApiError::conflict(

@@ -142,6 +142,9 @@ impl Modify for ProblemResponses {
                 {
                     add("409", "Conflict: illegal transition (with `current_state` and `allowed_actions`), stale version, or duplicate");
                 }
+                if path == "/api/v1/auth/token" {
+                    add("401", "Unknown user, wrong password or inactive account");
+                }
                 if path == "/api/v1/rdms/{id}" && op.request_body.is_some() {
                     add("428", "If-Match is required");
                 }
