@@ -80,6 +80,8 @@ pub enum ApiError {
     VersionMismatch { sent: String, current: i32 },
     #[error("send If-Match with the ETag of the version you edited")]
     IfMatchRequired,
+    #[error("this route answers only {0}")]
+    MethodNotAllowed(String),
     #[error("the database is unavailable")]
     Unavailable,
     /// Logged whole, returned opaque.
@@ -121,6 +123,7 @@ impl ApiError {
             ApiError::Conflict { code, .. } => code,
             ApiError::VersionMismatch { .. } => "version_mismatch",
             ApiError::IfMatchRequired => "if_match_required",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Unavailable => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
         }
@@ -184,6 +187,7 @@ impl ResponseError for ApiError {
             },
             ApiError::Conflict { .. } | ApiError::VersionMismatch { .. } => StatusCode::CONFLICT,
             ApiError::IfMatchRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -195,8 +199,14 @@ impl ResponseError for ApiError {
         }
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        if matches!(self, ApiError::Unauthorized { .. }) {
-            res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        match self {
+            ApiError::Unauthorized { .. } => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::MethodNotAllowed(allowed) => {
+                res.insert_header((header::ALLOW, allowed.as_str()));
+            }
+            _ => {}
         }
         res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
     }

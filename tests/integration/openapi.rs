@@ -37,4 +37,9 @@ async fn health_and_readiness() {
     let r = app.get("", "/api/v1/nowhere").await;
     assert_eq!(r.status, 404);
     assert_eq!(r.body["code"], "not_found");
+    // A known route with a method it does not answer: 405 naming the ones it does.
+    let r = app.delete("", "/api/v1/rdms/7").await;
+    assert_eq!(r.status, 405, "{r:?}");
+    assert_eq!(r.body["code"], "method_not_allowed");
+    assert_eq!(r.headers.get("allow").unwrap(), "GET, PATCH");
 }

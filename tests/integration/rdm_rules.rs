@@ -317,11 +317,19 @@ async fn a_repeated_idempotency_key_returns_the_first_result() {
 async fn nul_characters_are_refused_by_field_not_crashed_on() {
     // PostgreSQL text cannot hold U+0000; the fuzzer found these answered 500.
     let app = TestApp::spawn().await;
-    let r = app.post("", "/api/v1/auth/token", json!({"username": "a\u{0}b", "password": "x"})).await;
+    let r = app
+        .post(
+            "",
+            "/api/v1/auth/token",
+            json!({"username": "a\u{0}b", "password": "x"}),
+        )
+        .await;
     assert_eq!(r.status, 422, "{r:?}");
     assert_eq!(r.body["errors"][0]["field"], "username");
     let t = app.token("tester").await;
-    let r = app.post(&t, "/api/v1/rdms", normal_rdm("Título\u{0}", 1)).await;
+    let r = app
+        .post(&t, "/api/v1/rdms", normal_rdm("Título\u{0}", 1))
+        .await;
     assert_eq!(r.status, 422);
     assert_eq!(r.body["errors"][0]["field"], "title");
     let r = app.get(&t, "/api/v1/rdms?q=a%00b").await;
