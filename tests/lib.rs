@@ -143,6 +143,18 @@ impl Resp {
             .unwrap_or_default()
             .to_string()
     }
+    /// The fields named by a problem's `errors`, in order.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn content_type(&self) -> String {
         self.headers
             .get("content-type")
@@ -249,6 +261,14 @@ impl TestApp {
             .unwrap()
             .insert(username.to_string(), t.clone());
         t
+    }
+
+    /// A demo user's id.
+    pub async fn user_id(&self, username: &str) -> i64 {
+        let t = self.token(username).await;
+        self.get(&t, "/api/v1/me").await.body["id"]
+            .as_i64()
+            .expect("me")
     }
 
     /// Forgets cached tokens (after moving the clock past their expiry).

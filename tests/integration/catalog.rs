@@ -3,23 +3,12 @@
 use gmud_tests::{json, Resp, TestApp};
 use serde_json::Value;
 
-fn field_errors(r: &Resp) -> Vec<String> {
-    r.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| e["field"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// A 422 naming `field`.
 fn assert_invalid(r: &Resp, field: &str) {
     assert_eq!(r.status, 422, "{r:?}");
     assert_eq!(r.body["code"], "validation_failed", "{r:?}");
     assert!(
-        field_errors(r).iter().any(|f| f == field),
+        r.fields().iter().any(|f| f == field),
         "expected an error on `{field}`: {r:?}"
     );
 }
@@ -213,7 +202,7 @@ async fn calendars_are_validated_by_the_domain_and_hold_holidays() {
         )
         .await;
     assert_eq!(r.status, 422, "{r:?}");
-    assert!(field_errors(&r)[0].starts_with("business_hours"), "{r:?}");
+    assert!(r.fields()[0].starts_with("business_hours"), "{r:?}");
     assert_invalid(
         &app.post(&gm, "/api/v1/calendars", with("business_hours", json!([])))
             .await,
@@ -754,7 +743,7 @@ async fn admins_create_users_who_can_then_log_in() {
     bad_role["roles"] = json!(["root"]);
     let r = app.post(&admin, "/api/v1/users", bad_role).await;
     assert_eq!(r.status, 422, "{r:?}");
-    assert!(field_errors(&r)[0].starts_with("roles"), "{r:?}");
+    assert!(r.fields()[0].starts_with("roles"), "{r:?}");
     assert_eq!(
         app.count(
             "SELECT count(*) FROM users WHERE username IN ('maria.silva', 'cliente.sem.org')"

@@ -2,30 +2,6 @@
 use gmud_tests::{at_sp, json, TestApp};
 use serde_json::Value;
 
-fn fields(r: &gmud_tests::Resp) -> Vec<String> {
-    r.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| e["field"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-async fn user_id(app: &TestApp, username: &str) -> i64 {
-    let t = app.token(username).await;
-    app.get(&t, "/api/v1/me").await.body["id"]
-        .as_i64()
-        .expect("me")
-}
-
-/// Moves the clock and drops the cached tokens (they expire with it).
-fn travel(app: &TestApp, to: chrono::DateTime<chrono::Utc>) {
-    app.set_now(to);
-    app.forget_tokens();
-}
-
 fn policy_body(calendar_id: i64) -> Value {
     json!({
         "timezone": "America/Sao_Paulo",
@@ -142,12 +118,12 @@ async fn committees_are_listed_created_and_staffed() {
         )
         .await;
     assert_eq!(r.status, 422, "{r:?}");
-    assert_eq!(fields(&r), ["approval_n"]);
+    assert_eq!(r.fields(), ["approval_n"]);
     let r = app
         .post(&gm, "/api/v1/committees", json!({"code": "N", "name": "N", "kind": "cm", "approval_policy": "any", "approval_n": 2}))
         .await;
     assert_eq!(
-        (r.status, fields(&r)),
+        (r.status, r.fields()),
         (422, vec!["approval_n".to_string()])
     );
     let r = app
@@ -157,7 +133,7 @@ async fn committees_are_listed_created_and_staffed() {
             json!({"code": "N", "name": "N", "kind": "cab"}),
         )
         .await;
-    assert_eq!((r.status, fields(&r)), (422, vec!["kind".to_string()]));
+    assert_eq!((r.status, r.fields()), (422, vec!["kind".to_string()]));
     let r = app
         .post(
             &gm,
@@ -165,7 +141,7 @@ async fn committees_are_listed_created_and_staffed() {
             json!({"code": "", "name": "N", "kind": "cm"}),
         )
         .await;
-    assert_eq!((r.status, fields(&r)), (422, vec!["code".to_string()]));
+    assert_eq!((r.status, r.fields()), (422, vec!["code".to_string()]));
     let r = app
         .post(&gm, "/api/v1/committees", json!({"code": "N3", "name": "N", "kind": "cm", "approval_policy": "n_of_m", "approval_n": 2}))
         .await;
@@ -181,7 +157,7 @@ async fn committees_are_listed_created_and_staffed() {
         .patch(&gm, &path, json!({"approval_policy": "n_of_m"}), None)
         .await;
     assert_eq!(
-        (r.status, fields(&r)),
+        (r.status, r.fields()),
         (422, vec!["approval_n".to_string()])
     );
     let r = app
@@ -215,15 +191,15 @@ async fn committees_are_listed_created_and_staffed() {
         (Some("Comitê de TI e Infra"), Some("majority"))
     );
     let r = app.patch(&gm, &path, json!({}), None).await;
-    assert_eq!((r.status, fields(&r)), (422, vec!["body".to_string()]));
+    assert_eq!((r.status, r.fields()), (422, vec!["body".to_string()]));
     let r = app
         .patch(&requester, &path, json!({"name": "x"}), None)
         .await;
     assert_eq!(r.status, 403);
 
     // Members.
-    let cm3 = user_id(&app, "cm3").await;
-    let gm_id = user_id(&app, "gm").await;
+    let cm3 = app.user_id("cm3").await;
+    let gm_id = app.user_id("gm").await;
     let members = format!("/api/v1/committees/{id}/members");
     let r = app.post(&gm, &members, json!({"user_id": cm3})).await;
     assert_eq!(r.status, 201, "{r:?}");
@@ -236,12 +212,12 @@ async fn committees_are_listed_created_and_staffed() {
     );
     let r = app.post(&gm, &members, json!({"user_id": gm_id})).await;
     assert_eq!(
-        (r.status, fields(&r)),
+        (r.status, r.fields()),
         (422, vec!["user_id".to_string()]),
         "not a committee member"
     );
     let r = app.post(&gm, &members, json!({"user_id": 999999})).await;
-    assert_eq!((r.status, fields(&r)), (422, vec!["user_id".to_string()]));
+    assert_eq!((r.status, r.fields()), (422, vec!["user_id".to_string()]));
     let r = app
         .post(
             &gm,
@@ -283,7 +259,7 @@ async fn meetings_are_tuesday_afternoons_with_a_ten_oclock_cutoff() {
             "/api/v1/meetings?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z",
         )
         .await;
-    assert_eq!((r.status, fields(&r)), (422, vec!["to".to_string()]));
+    assert_eq!((r.status, r.fields()), (422, vec!["to".to_string()]));
     let r = app.get(&t, "/api/v1/meetings?from=yesterday").await;
     assert_eq!(r.status, 422, "{r:?}");
     let cme = app.get(&t, "/api/v1/committees").await.body[1]["id"]
@@ -293,13 +269,13 @@ async fn meetings_are_tuesday_afternoons_with_a_ten_oclock_cutoff() {
         .get(&t, &format!("/api/v1/meetings?committee_id={cme}"))
         .await;
     assert_eq!(
-        (r.status, fields(&r)),
+        (r.status, r.fields()),
         (422, vec!["committee_id".to_string()]),
         "the CME has no meetings"
     );
     let r = app.get(&t, "/api/v1/meetings?committee_id=99999").await;
     assert_eq!(
-        (r.status, fields(&r)),
+        (r.status, r.fields()),
         (422, vec!["committee_id".to_string()])
     );
     let customer = app.token("customer.acme").await;
@@ -349,7 +325,7 @@ async fn a_holiday_meeting_is_flagged_and_moved_in_advance() {
         .post(&gm, &path, json!({"starts_at": at_sp(2027, 2, 11, 14, 0), "ends_at": at_sp(2027, 2, 11, 13, 0), "reason": "x"}))
         .await;
     assert_eq!(
-        (r.status, fields(&r)),
+        (r.status, r.fields()),
         (422, vec!["ends_at".to_string()]),
         "{r:?}"
     );
@@ -357,7 +333,7 @@ async fn a_holiday_meeting_is_flagged_and_moved_in_advance() {
         .post(&gm, &path, json!({"starts_at": at_sp(2026, 11, 20, 14, 0), "ends_at": at_sp(2026, 11, 20, 16, 0), "reason": "x"}))
         .await;
     assert_eq!(
-        (r.status, fields(&r)),
+        (r.status, r.fields()),
         (422, vec!["starts_at".to_string()]),
         "{r:?}"
     );
@@ -369,7 +345,7 @@ async fn a_holiday_meeting_is_flagged_and_moved_in_advance() {
         )
         .await;
     assert_eq!(
-        (r.status, fields(&r)),
+        (r.status, r.fields()),
         (422, vec!["reason".to_string()]),
         "{r:?}"
     );
@@ -399,7 +375,7 @@ async fn a_holiday_meeting_is_flagged_and_moved_in_advance() {
     assert_eq!(audit["old_starts_at"], "2027-02-09T17:00:00Z");
     assert_eq!(audit["new_starts_at"], "2027-02-11T17:00:00Z");
     assert_eq!(audit["reason"], "Carnaval");
-    assert_eq!(audit["actor_id"], user_id(&app, "gm").await);
+    assert_eq!(audit["actor_id"], app.user_id("gm").await);
     assert_eq!(audit["at"], "2026-11-23T12:00:00Z", "the injected clock");
     let r = app.get(&gm, list).await;
     assert!(
@@ -419,7 +395,7 @@ async fn a_holiday_meeting_is_flagged_and_moved_in_advance() {
     assert_eq!(r.body["reschedules"].as_array().unwrap().len(), 2);
 
     // Once it has started it can no longer move.
-    travel(&app, at_sp(2027, 2, 11, 9, 30));
+    app.set_now(at_sp(2027, 2, 11, 9, 30));
     let gm = app.token("gm").await;
     let r = app
         .post(&gm, &path, json!({"starts_at": at_sp(2027, 2, 12, 14, 0), "ends_at": at_sp(2027, 2, 12, 16, 0), "reason": "x"}))
@@ -468,7 +444,7 @@ async fn closing_a_meeting_carries_pending_rdms_over() {
         )
         .await;
     assert_eq!(r.body["state"], "awaiting_committee", "{r:?}");
-    travel(&app, at_sp(2026, 11, 24, 16, 30));
+    app.set_now(at_sp(2026, 11, 24, 16, 30));
     let cm1 = app.token("cm1").await;
     let version = app.rdm(pending).await.body["version"].as_i64().unwrap();
     let r = app.post_empty(&cm1, &close).await;
@@ -627,12 +603,12 @@ async fn windows_show_bookings_conflicts_and_flexes() {
     let r = app
         .post(&gm, &flexes, json!({"starts_at": at_sp(2026, 11, 26, 2, 0), "ends_at": at_sp(2026, 11, 26, 1, 0), "reason": "x"}))
         .await;
-    assert_eq!((r.status, fields(&r)), (422, vec!["ends_at".to_string()]));
+    assert_eq!((r.status, r.fields()), (422, vec!["ends_at".to_string()]));
     let r = app
         .post(&gm, &flexes, json!({"starts_at": at_sp(2026, 11, 26, 0, 0), "ends_at": at_sp(2026, 11, 27, 0, 1), "reason": "x"}))
         .await;
     assert_eq!(
-        (r.status, fields(&r)),
+        (r.status, r.fields()),
         (422, vec!["ends_at".to_string()]),
         "longer than a day"
     );
@@ -667,7 +643,7 @@ async fn windows_show_bookings_conflicts_and_flexes() {
     let cm1 = app.token("cm1").await;
     let r = app.post_empty(&cm1, &reject).await;
     assert_eq!(
-        (r.status, fields(&r)),
+        (r.status, r.fields()),
         (422, vec!["reason".to_string()]),
         "a rejection says why"
     );
@@ -678,7 +654,7 @@ async fn windows_show_bookings_conflicts_and_flexes() {
     let r = app.post_empty(&cm1, &approve).await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["flex"]["status"], "approved");
-    assert_eq!(r.body["flex"]["decided_by"], user_id(&app, "cm1").await);
+    assert_eq!(r.body["flex"]["decided_by"], app.user_id("cm1").await);
     assert_eq!(r.body["window"]["starts_at"], "2026-11-26T05:00:00Z");
     assert_eq!(r.body["window"]["ends_at"], "2026-11-26T11:00:00Z");
     assert_eq!(r.body["window"]["flexed"], true);
@@ -735,7 +711,7 @@ async fn windows_show_bookings_conflicts_and_flexes() {
     assert_eq!(r.body["bookings"][0]["fits"], false);
 
     // A window that is over cannot be flexed.
-    travel(&app, at_sp(2026, 11, 26, 9, 0));
+    app.set_now(at_sp(2026, 11, 26, 9, 0));
     let gm = app.token("gm").await;
     let r = app
         .post(&gm, &flexes, json!({"starts_at": at_sp(2026, 11, 26, 10, 0), "ends_at": at_sp(2026, 11, 26, 12, 0), "reason": "x"}))
@@ -795,7 +771,7 @@ async fn a_new_policy_version_regenerates_future_occurrences() {
     assert_eq!(r.etag(), "\"2\"");
     assert_eq!(r.body["version"], 2);
     assert_eq!(r.body["meeting_weekday"], "wednesday");
-    assert_eq!(r.body["created_by"], user_id(&app, "gm").await);
+    assert_eq!(r.body["created_by"], app.user_id("gm").await);
     assert_eq!(r.body["created_at"], "2026-11-23T12:00:00Z");
 
     let r = app
@@ -917,14 +893,14 @@ async fn bad_policy_input_names_the_field() {
         let r = app.put(&gm, "/api/v1/calendar-policy", body).await;
         assert_eq!(r.status, 422, "{what}: {r:?}");
         assert_eq!(r.body["code"], "validation_failed", "{what}");
-        let mut got = fields(&r);
+        let mut got = r.fields();
         got.sort();
         assert_eq!(got, want, "{what}: {r:?}");
     }
     let mut body = policy_body(calendar);
     body.as_object_mut().unwrap().remove("timezone");
     let r = app.put(&gm, "/api/v1/calendar-policy", body).await;
-    assert_eq!((r.status, fields(&r)), (422, vec!["timezone".to_string()]));
+    assert_eq!((r.status, r.fields()), (422, vec!["timezone".to_string()]));
     assert_eq!(
         app.count("SELECT count(*) FROM calendar_policies").await,
         1,
