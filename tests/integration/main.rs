@@ -5,3 +5,4 @@ mod openapi;
 mod rdm_lifecycle;
 mod rdm_rules;
 mod scheduling;
+mod setup;
