@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::rdm::{Action, Actor, Level, RdmFacts, RdmState, RdmType, Transition};
 use domain::roles::Role;
-use domain::schedule::check_fit;
+use domain::schedule::may_start_in_window;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -159,8 +159,7 @@ pub fn facts(
     let inside_window = window.is_some_and(|w| {
         let (d, r) = needs(rdm);
         let start = rdm.planned_start.unwrap_or(w.starts_at);
-        // Inside the window, from the planned start on, with time left for the change and its rollback.
-        now >= start && check_fit(w.starts_at, w.ends_at, now, d, r).is_ok()
+        may_start_in_window(w.starts_at, w.ends_at, start, d, r, now)
     });
     Ok(RdmFacts {
         rdm_type: parse_type(&rdm.rdm_type)?,

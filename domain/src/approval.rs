@@ -137,6 +137,21 @@ impl ApprovalPolicy {
     }
 }
 
+/// Counts the votes of the required voters only (others do not count) and tallies them.
+pub fn tally_votes<V: PartialEq>(
+    policy: &ApprovalPolicy,
+    required: &[V],
+    votes: &[(V, VoteDecision)],
+) -> Result<Outcome, PolicyError> {
+    let counted = votes.iter().filter(|(voter, _)| required.contains(voter));
+    let approvals = counted
+        .clone()
+        .filter(|(_, d)| *d == VoteDecision::Approve)
+        .count() as u32;
+    let rejections = counted.filter(|(_, d)| *d == VoteDecision::Reject).count() as u32;
+    policy.tally(required.len() as u32, approvals, rejections)
+}
+
 #[cfg(test)]
 mod tests {
     use super::ApprovalPolicy as P;
@@ -185,5 +200,22 @@ mod tests {
         assert!(P::from_parts("n_of_m", None).is_err());
         assert!(P::from_parts("dictator", None).is_err());
         assert_eq!(P::from_parts("consensual", None).unwrap(), P::default());
+    }
+
+    #[test]
+    fn only_required_voters_count() {
+        use VoteDecision::*;
+        let required = [1, 2];
+        // An outsider's rejection does not veto; both required approvals decide.
+        let votes = [(9, Reject), (1, Approve), (2, Approve)];
+        assert_eq!(tally_votes(&P::Consensual, &required, &votes), Ok(Approved));
+        assert_eq!(
+            tally_votes(&P::Consensual, &required, &votes[..2]),
+            Ok(Pending)
+        );
+        assert_eq!(
+            tally_votes(&P::Consensual, &required, &[(2, Reject)]),
+            Ok(Rejected)
+        );
     }
 }

@@ -289,6 +289,19 @@ pub fn check_fit(
     Ok(())
 }
 
+/// A booked change may start at `now` only inside its window, from its planned start on,
+/// with enough of the window left for the change and its rollback.
+pub fn may_start_in_window(
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+    planned_start: DateTime<Utc>,
+    duration: Duration,
+    rollback: Duration,
+    now: DateTime<Utc>,
+) -> bool {
+    now >= planned_start && check_fit(window_start, window_end, now, duration, rollback).is_ok()
+}
+
 /// Two RDMs touching the same configuration item in one window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict<Item, Rdm> {
@@ -636,5 +649,17 @@ mod tests {
         assert!(!needs_reschedule(true, false, false));
         assert_eq!(carry_over_ready_at(tue + h(2), now), tue + h(2));
         assert_eq!(carry_over_ready_at(now, tue + h(3)), tue + h(3));
+    }
+
+    #[test]
+    fn starting_inside_the_window() {
+        let (ws, we) = (sp(2026, 11, 26, 0, 0), sp(2026, 11, 26, 6, 0));
+        let m = Duration::minutes;
+        let ok = |now| may_start_in_window(ws, we, ws + m(60), m(120), m(60), now);
+        assert!(!ok(ws), "before the planned start");
+        assert!(ok(ws + m(60)));
+        assert!(ok(ws + m(180)), "exactly enough left");
+        assert!(!ok(ws + m(181)), "not enough left for the rollback");
+        assert!(!ok(we));
     }
 }

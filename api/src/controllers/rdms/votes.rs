@@ -9,7 +9,7 @@ use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use domain::approval::{ApprovalPolicy, Outcome, VoteDecision};
+use domain::approval::{tally_votes, ApprovalPolicy, Outcome, VoteDecision};
 use domain::rdm::{decide, Action, Actor, RdmState};
 use domain::roles::Role;
 use serde::{Deserialize, Serialize};
@@ -99,12 +99,24 @@ async fn tally(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Tally> {
         .select(Vote::as_select())
         .load(conn)
         .await?;
-    let counted = votes.iter().filter(|v| required.contains(&v.voter_id));
-    let approvals = counted.clone().filter(|v| v.decision == "approve").count() as u32;
-    let rejections = counted.filter(|v| v.decision == "reject").count() as u32;
-    let outcome = policy
-        .tally(required.len() as u32, approvals, rejections)
-        .ok();
+    let ballots: Vec<(i64, VoteDecision)> = votes
+        .iter()
+        .map(|v| {
+            let d = if v.decision == "approve" {
+                VoteDecision::Approve
+            } else {
+                VoteDecision::Reject
+            };
+            (v.voter_id, d)
+        })
+        .collect();
+    let outcome = tally_votes(&policy, &required, &ballots).ok();
+    let counted = ballots.iter().filter(|(voter, _)| required.contains(voter));
+    let approvals = counted
+        .clone()
+        .filter(|(_, d)| *d == VoteDecision::Approve)
+        .count() as u32;
+    let rejections = counted.filter(|(_, d)| *d == VoteDecision::Reject).count() as u32;
     let pending = required
         .iter()
         .copied()
