@@ -107,7 +107,8 @@ impl RdmState {
         )
     }
 
-    /// Content (plans, items, description) may still be edited.
+    /// Content (plans, items, description) may still be edited: until it is approved. What
+    /// was approved is what gets executed; a different change is a new RDM.
     pub fn is_editable(self) -> bool {
         matches!(
             self,
@@ -116,8 +117,6 @@ impl RdmState {
                 | RdmState::Assessment
                 | RdmState::PoApproved
                 | RdmState::AwaitingCommittee
-                | RdmState::Approved
-                | RdmState::Scheduled
         )
     }
 }

@@ -9,7 +9,6 @@ use actix_web::{http::header::ETAG, patch, web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::rdm::Level;
-use domain::schedule::check_fit;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
@@ -101,7 +100,7 @@ impl RdmPatch {
 
 /// Edit an RDM. Send `If-Match` with the ETag you read: a stale version gets 409.
 ///
-/// Editing a booked RDM re-checks that it still fits its window.
+/// Only until approval: what was approved is what gets executed.
 #[utoipa::path(
     patch, path = "/api/v1/rdms/{id}", tag = "rdms",
     request_body = RdmPatch,
@@ -142,13 +141,6 @@ pub async fn update_rdm(
                 return Err(ApiError::validation("body", "required", "send at least one field to change"));
             }
             check_references(conn, patch.configuration_item_ids.as_deref(), patch.involved_member_ids.as_deref()).await?;
-            if let Some(w) = rdms::window_of(conn, &rdm).await? {
-                let d = patch.estimated_duration_minutes.or(rdm.estimated_duration_minutes).unwrap_or(0);
-                let r = patch.estimated_rollback_minutes.or(rdm.estimated_rollback_minutes).unwrap_or(0);
-                let start = rdm.planned_start.unwrap_or(w.starts_at);
-                check_fit(w.starts_at, w.ends_at, start, chrono::Duration::minutes(d as i64), chrono::Duration::minutes(r as i64))
-                    .map_err(|e| ApiError::validation("estimated_duration_minutes", "window_too_short", e.to_string()))?;
-            }
             let impact = patch.impact.or(rdm.impact.as_deref().and_then(|s| s.parse().ok()));
             let urgency = patch.urgency.or(rdm.urgency.as_deref().and_then(|s| s.parse().ok()));
             let priority = priority_of(conn, impact, urgency).await?;
