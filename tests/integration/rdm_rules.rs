@@ -62,6 +62,12 @@ async fn a_change_that_does_not_fit_the_window_is_refused() {
         "approved",
         "the refused booking changed nothing"
     );
+    // What was approved is what runs: no shrinking it to fit the window afterwards.
+    let r = app
+        .edit("gm", id, json!({"estimated_rollback_minutes": 60}))
+        .await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert_eq!(r.body["code"], "not_editable");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
