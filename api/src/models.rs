@@ -211,6 +211,7 @@ pub struct Rdm {
     pub window_id: Option<i64>,
     pub planned_start: Option<DateTime<Utc>>,
     pub version: i32,
+    pub revision: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -224,7 +225,7 @@ pub struct Vote {
     pub voter_id: i64,
     pub decision: String,
     pub reason: Option<String>,
-    pub rdm_version: i32,
+    pub revision: i32,
     pub meeting_id: Option<i64>,
     pub at: DateTime<Utc>,
 }

@@ -325,6 +325,8 @@ pub struct RdmView {
     pub involved_member_ids: Vec<i64>,
     /// Optimistic version; also sent as the `ETag` header.
     pub version: i32,
+    /// Content revision: bumped by edits only. Committee votes count for the current one.
+    pub revision: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// What the caller may do now.
@@ -380,6 +382,7 @@ pub async fn view(
         configuration_item_ids: items,
         involved_member_ids: involved,
         version: rdm.version,
+        revision: rdm.revision,
         created_at: rdm.created_at,
         updated_at: rdm.updated_at,
         allowed_actions: allowed,

@@ -222,6 +222,7 @@ diesel::table! {
         window_id -> Nullable<Int8>,
         planned_start -> Nullable<Timestamptz>,
         version -> Int4,
+        revision -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
@@ -249,7 +250,7 @@ diesel::table! {
         voter_id -> Int8,
         decision -> Text,
         reason -> Nullable<Text>,
-        rdm_version -> Int4,
+        revision -> Int4,
         meeting_id -> Nullable<Int8>,
         at -> Timestamptz,
     }

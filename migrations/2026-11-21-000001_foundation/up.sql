@@ -213,6 +213,8 @@ CREATE TABLE rdms (
   window_id BIGINT REFERENCES maintenance_windows(id),
   planned_start TIMESTAMPTZ,
   version INTEGER NOT NULL DEFAULT 1,
+  -- Bumped by content edits only: committee votes count for the revision they were cast on.
+  revision INTEGER NOT NULL DEFAULT 1,
   created_at TIMESTAMPTZ NOT NULL,
   updated_at TIMESTAMPTZ NOT NULL,
   -- Portuguese full-text search over what people type.
@@ -248,7 +250,7 @@ CREATE TABLE rdm_votes (
   voter_id BIGINT NOT NULL REFERENCES users(id),
   decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),
   reason TEXT,
-  rdm_version INTEGER NOT NULL,
+  revision INTEGER NOT NULL,
   meeting_id BIGINT REFERENCES committee_meetings(id),
   at TIMESTAMPTZ NOT NULL,
   CONSTRAINT rdm_votes_one_per_voter UNIQUE (rdm_id, committee_id, voter_id)

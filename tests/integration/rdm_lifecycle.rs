@@ -393,3 +393,49 @@ async fn the_ten_oclock_cutoff_decides_the_meeting() {
         "10:00 goes to next week"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_during_the_vote_asks_the_committee_again() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .rdm_awaiting_committee("Plano muda durante a votação", 1)
+        .await;
+    let vote = |u: &'static str| {
+        let app = &app;
+        async move {
+            let t = app.token(u).await;
+            app.post(
+                &t,
+                &format!("/api/v1/rdms/{id}/votes"),
+                json!({"decision": "approve"}),
+            )
+            .await
+        }
+    };
+    let first = vote("cm1").await;
+    assert_eq!(first.body["state"], "awaiting_committee");
+    let revision = first.body["revision"].as_i64().unwrap();
+    let r = app
+        .edit(
+            "tester",
+            id,
+            json!({"rollback_plan": "Restaurar snapshot e reprocessar a fila"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        r.body["revision"],
+        revision + 1,
+        "a content edit is a new revision"
+    );
+    // cm1 approved the previous revision: with cm2's vote on revision 2 the RDM is still undecided.
+    assert_eq!(vote("cm2").await.body["state"], "awaiting_committee");
+    let gm = app.token("gm").await;
+    let t = app.get(&gm, &format!("/api/v1/rdms/{id}/votes")).await;
+    assert_eq!(t.body["approvals"], 1);
+    assert_eq!(t.body["pending_voter_ids"].as_array().unwrap().len(), 1);
+    // cm1 votes again on what the RDM now says; a second vote on one revision is refused.
+    assert_eq!(vote("cm1").await.body["state"], "approved");
+    let again = vote("cm2").await;
+    assert_eq!(again.status, 409);
+}

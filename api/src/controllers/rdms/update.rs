@@ -152,6 +152,7 @@ pub async fn update_rdm(
                     t::priority.eq(priority),
                     t::risk.eq(patch.risk.map(|l| l.as_str().to_string()).or(rdm.risk.clone())),
                     t::version.eq(rdm.version + 1),
+                    t::revision.eq(rdm.revision + 1),
                     t::updated_at.eq(now),
                 ))
                 .execute(conn)

@@ -31,8 +31,10 @@ pub struct VoteView {
     pub voter_id: i64,
     pub decision: String,
     pub reason: Option<String>,
-    /// The RDM version the voter saw.
-    pub rdm_version: i32,
+    /// The RDM revision the vote was cast on.
+    pub revision: i32,
+    /// Cast on the current revision: only these count. An edit asks everyone again.
+    pub current: bool,
     pub at: DateTime<Utc>,
 }
 
@@ -99,8 +101,10 @@ async fn tally(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Tally> {
         .select(Vote::as_select())
         .load(conn)
         .await?;
+    // Only votes on the current revision count: an edit asks the committee again.
     let ballots: Vec<(i64, VoteDecision)> = votes
         .iter()
+        .filter(|v| v.revision == rdm.revision)
         .map(|v| {
             let d = if v.decision == "approve" {
                 VoteDecision::Approve
@@ -120,7 +124,7 @@ async fn tally(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Tally> {
     let pending = required
         .iter()
         .copied()
-        .filter(|u| !votes.iter().any(|v| v.voter_id == *u))
+        .filter(|u| !ballots.iter().any(|(voter, _)| voter == u))
         .collect();
     Ok(Tally {
         committee_id: Some(cid),
@@ -136,7 +140,8 @@ async fn tally(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Tally> {
                 voter_id: v.voter_id,
                 decision: v.decision,
                 reason: v.reason,
-                rdm_version: v.rdm_version,
+                revision: v.revision,
+                current: v.revision == rdm.revision,
                 at: v.at,
             })
             .collect(),
@@ -192,19 +197,52 @@ pub async fn cast_vote(
                 VoteDecision::Approve => "approve",
                 VoteDecision::Reject => "reject",
             };
-            diesel::insert_into(rdm_votes::table)
-                .values((
-                    rdm_votes::rdm_id.eq(id),
-                    rdm_votes::committee_id.eq(cid),
-                    rdm_votes::voter_id.eq(user.id),
-                    rdm_votes::decision.eq(decision),
-                    rdm_votes::reason.eq(&reason),
-                    rdm_votes::rdm_version.eq(rdm.version),
-                    rdm_votes::meeting_id.eq(rdm.meeting_id),
-                    rdm_votes::at.eq(now),
-                ))
-                .execute(conn)
-                .await?;
+            // One vote per voter and revision: a vote on an older revision is replaced.
+            let earlier: Option<i32> = rdm_votes::table
+                .filter(rdm_votes::rdm_id.eq(id))
+                .filter(rdm_votes::committee_id.eq(cid))
+                .filter(rdm_votes::voter_id.eq(user.id))
+                .select(rdm_votes::revision)
+                .first(conn)
+                .await
+                .optional()?;
+            match earlier {
+                Some(rev) if rev == rdm.revision => {
+                    return Err(ApiError::conflict("already_voted", "you have already voted on this revision of the RDM"));
+                }
+                Some(_) => {
+                    diesel::update(
+                        rdm_votes::table
+                            .filter(rdm_votes::rdm_id.eq(id))
+                            .filter(rdm_votes::committee_id.eq(cid))
+                            .filter(rdm_votes::voter_id.eq(user.id)),
+                    )
+                    .set((
+                        rdm_votes::decision.eq(decision),
+                        rdm_votes::reason.eq(&reason),
+                        rdm_votes::revision.eq(rdm.revision),
+                        rdm_votes::meeting_id.eq(rdm.meeting_id),
+                        rdm_votes::at.eq(now),
+                    ))
+                    .execute(conn)
+                    .await?;
+                }
+                None => {
+                    diesel::insert_into(rdm_votes::table)
+                        .values((
+                            rdm_votes::rdm_id.eq(id),
+                            rdm_votes::committee_id.eq(cid),
+                            rdm_votes::voter_id.eq(user.id),
+                            rdm_votes::decision.eq(decision),
+                            rdm_votes::reason.eq(&reason),
+                            rdm_votes::revision.eq(rdm.revision),
+                            rdm_votes::meeting_id.eq(rdm.meeting_id),
+                            rdm_votes::at.eq(now),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
+            }
             rdms::record(conn, id, "vote", Some(&rdm.state), &rdm.state, Some(user.id), reason.clone(), serde_json::json!({ "decision": decision, "committee_id": cid }), now).await?;
             let t = tally(conn, &rdm).await?;
             let action = match t.outcome {
