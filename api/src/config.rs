@@ -58,6 +58,10 @@ pub struct ServerConfig {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "GMUD_WORKERS")]
     pub workers: Option<usize>,
+    /// Replay from this instant (RFC 3339): every rule reads a clock that starts here and runs
+    /// on. Unset: the system clock.
+    #[arg(long, env = "GMUD_CLOCK_START")]
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -67,6 +71,7 @@ impl fmt::Debug for ServerConfig {
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "****"))
             .field("token_ttl_minutes", &self.token_ttl_minutes)
             .field("workers", &self.workers)
+            .field("clock_start", &self.clock_start)
             .finish()
     }
 }

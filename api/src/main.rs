@@ -1,7 +1,7 @@
 //! `gmud`: the server and its operator commands.
 use clap::{Parser, Subcommand};
 use gmud_api::auth::JwtKeys;
-use gmud_api::clock::SystemClock;
+use gmud_api::clock::{OffsetClock, SystemClock};
 use gmud_api::config::{DatabaseConfig, ServerConfig};
 use gmud_api::state::AppState;
 use gmud_api::{app, db, fixtures};
@@ -179,7 +179,13 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             };
             let state = AppState {
                 pool,
-                clock: Arc::new(SystemClock),
+                clock: match server.clock_start {
+                    Some(start) => {
+                        tracing::warn!(%start, "replaying from GMUD_CLOCK_START: rules read a shifted clock");
+                        Arc::new(OffsetClock::starting_at(start))
+                    }
+                    None => Arc::new(SystemClock),
+                },
                 jwt: JwtKeys::new(&secret, chrono::Duration::minutes(server.token_ttl_minutes)),
             };
             let listener = std::net::TcpListener::bind(server.bind)

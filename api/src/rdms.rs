@@ -37,14 +37,6 @@ pub const CREATORS: &[Role] = &[
     Role::SupportCoordinator,
 ];
 
-/// Who may edit an RDM's content besides its requester (assessment, technical opinion).
-pub const EDITORS: &[Role] = &[
-    Role::ChangeManager,
-    Role::ChangeAgent,
-    Role::SupportAnalyst,
-    Role::TestAnalyst,
-];
-
 pub fn parse_state(s: &str) -> ApiResult<RdmState> {
     s.parse().map_err(ApiError::internal)
 }

@@ -210,6 +210,22 @@ pub fn range_or_default(
 ) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
     let from = from.unwrap_or(now);
     let to = to.unwrap_or(from + Duration::weeks(weeks));
+    // Listing materialises occurrences: keep it to the years around now.
+    let (earliest, latest) = (now - Duration::days(366), now + Duration::days(2 * 366));
+    if from < earliest || from > latest {
+        return Err(ApiError::validation(
+            "from",
+            "range",
+            "must be within a year before and two years after now",
+        ));
+    }
+    if to > latest + Duration::days(366) {
+        return Err(ApiError::validation(
+            "to",
+            "range",
+            "must be within three years from now",
+        ));
+    }
     if to <= from {
         return Err(ApiError::validation(
             "to",

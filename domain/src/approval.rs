@@ -51,6 +51,8 @@ pub enum PolicyError {
     ZeroN,
     #[error("a committee decision needs at least one required voter")]
     NoVoters,
+    #[error("the policy needs {n} approvals but only {required} members vote")]
+    Unreachable { n: u32, required: u32 },
 }
 
 impl ApprovalPolicy {
@@ -79,6 +81,18 @@ impl ApprovalPolicy {
         match self {
             ApprovalPolicy::NOfM { n } => Some(*n),
             _ => None,
+        }
+    }
+
+    /// Whether `required` voters can ever reach a decision under this policy: asked before an
+    /// RDM is put to the committee, so that it cannot be rejected by arithmetic alone.
+    pub fn can_decide(&self, required: u32) -> Result<(), PolicyError> {
+        match *self {
+            _ if required == 0 => Err(PolicyError::NoVoters),
+            ApprovalPolicy::NOfM { n } if n > required => {
+                Err(PolicyError::Unreachable { n, required })
+            }
+            _ => Ok(()),
         }
     }
 
@@ -217,5 +231,16 @@ mod tests {
             tally_votes(&P::Consensual, &required, &[(2, Reject)]),
             Ok(Rejected)
         );
+    }
+
+    #[test]
+    fn a_committee_that_cannot_decide_is_refused_up_front() {
+        assert_eq!(P::Consensual.can_decide(0), Err(PolicyError::NoVoters));
+        assert_eq!(
+            P::NOfM { n: 3 }.can_decide(2),
+            Err(PolicyError::Unreachable { n: 3, required: 2 })
+        );
+        assert_eq!(P::NOfM { n: 2 }.can_decide(2), Ok(()));
+        assert_eq!(P::Majority.can_decide(1), Ok(()));
     }
 }

@@ -318,14 +318,15 @@ fn missing_for(action: Action, f: &RdmFacts) -> Vec<&'static str> {
             }
         }
         A::PoApprove => need(f.has_technical_opinion, "technical_opinion"),
-        A::SendToCommittee | A::Approve => {
-            // Rollback plan and time are required before approval (SPEC §3.1); the committee
-            // approves on its last vote, so they must be there when it is asked.
+        A::SendToCommittee | A::Approve | A::CommitteeApprove => {
+            // The technical opinion is required before committee, the rollback plan and time
+            // before approval (SPEC §3.1); checked again when the committee approves, so that
+            // nothing is taken away while it votes.
+            need(f.has_technical_opinion, "technical_opinion");
             need(f.has_rollback_plan, "rollback_plan");
             if f.rdm_type == RdmType::Emergency {
+                // SPEC §3.3: homologation and rollback plans before the CME approves.
                 need(f.has_homologation, "homologation_plan");
-            } else {
-                need(f.has_technical_opinion, "technical_opinion");
             }
             if action == A::Approve {
                 need(f.risk == Some(Level::Low), "risk");
@@ -406,6 +407,76 @@ pub fn allowed_actions(facts: &RdmFacts, actor: &Actor) -> Vec<Action> {
         .filter(|a| actor_may(*a, actor))
         .filter(|a| missing_for(*a, facts).is_empty())
         .collect()
+}
+
+/// Fields a standard change takes from its pre-approved template.
+pub const TEMPLATE_OWNED: &[&str] = &[
+    "implementation_plan",
+    "estimated_duration_minutes",
+    "rollback_plan",
+    "estimated_rollback_minutes",
+];
+
+/// Classification is the change manager's once the RDM is submitted (SPEC §3.2 step 2).
+pub const CLASSIFICATION: &[&str] = &["risk", "impact", "urgency", "category"];
+
+/// Who may edit an RDM besides its requester (assessment, technical opinion, evidence).
+pub const EDITOR_ROLES: &[Role] = &[
+    Role::ChangeManager,
+    Role::ChangeAgent,
+    Role::SupportAnalyst,
+    Role::TestAnalyst,
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditRefusal {
+    /// Approved or later: what was approved is what runs.
+    NotEditable(RdmState),
+    NotAnEditor,
+    /// A standard change's plan comes from its template.
+    TemplateOwned(Vec<&'static str>),
+    /// The required voters are fixed while the committee votes.
+    VotersFrozen,
+    ClassificationByChangeManager(Vec<&'static str>),
+}
+
+/// May this actor change these fields of an RDM now?
+pub fn check_edit(
+    rdm_type: RdmType,
+    state: RdmState,
+    actor: &Actor,
+    fields: &[&'static str],
+) -> Result<(), EditRefusal> {
+    if !state.is_editable() {
+        return Err(EditRefusal::NotEditable(state));
+    }
+    if !(actor.is_requester || actor.roles.any(EDITOR_ROLES)) {
+        return Err(EditRefusal::NotAnEditor);
+    }
+    if rdm_type == RdmType::Standard {
+        let owned: Vec<_> = fields
+            .iter()
+            .copied()
+            .filter(|f| TEMPLATE_OWNED.contains(f))
+            .collect();
+        if !owned.is_empty() {
+            return Err(EditRefusal::TemplateOwned(owned));
+        }
+    }
+    if state == RdmState::AwaitingCommittee && fields.contains(&"involved_member_ids") {
+        return Err(EditRefusal::VotersFrozen);
+    }
+    if state != RdmState::Draft && !actor.roles.contains(Role::ChangeManager) {
+        let classified: Vec<_> = fields
+            .iter()
+            .copied()
+            .filter(|f| CLASSIFICATION.contains(f))
+            .collect();
+        if !classified.is_empty() {
+            return Err(EditRefusal::ClassificationByChangeManager(classified));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -720,6 +791,20 @@ mod tests {
             },
             Case {
                 t: T::Emergency,
+                s: S::Assessment,
+                a: A::SendToCommittee,
+                tweak: |f| f.has_technical_opinion = false,
+                missing: &["technical_opinion"],
+            },
+            Case {
+                t: T::Normal,
+                s: S::AwaitingCommittee,
+                a: A::CommitteeApprove,
+                tweak: |f| f.has_rollback_plan = false,
+                missing: &["rollback_plan"],
+            },
+            Case {
+                t: T::Emergency,
                 s: S::Approved,
                 a: A::StartExecution,
                 tweak: |f| {
@@ -753,7 +838,12 @@ mod tests {
         for c in cases {
             let mut facts = complete_facts(c.t, c.s);
             (c.tweak)(&mut facts);
-            let r = decide(&facts, c.a, &everyone()).unwrap_err();
+            let actor = if c.a.is_system() {
+                Actor::system()
+            } else {
+                everyone()
+            };
+            let r = decide(&facts, c.a, &actor).unwrap_err();
             assert_eq!(
                 r.kind,
                 RefusalKind::PreconditionFailed,
@@ -798,5 +888,62 @@ mod tests {
             assert_eq!(a.as_str().parse::<Action>().unwrap(), *a);
         }
         assert!("approve_now".parse::<Action>().is_err());
+    }
+
+    #[test]
+    fn edits() {
+        let requester = Actor {
+            roles: RoleSet::new([Role::Requester]),
+            is_requester: true,
+        };
+        let gm = Actor {
+            roles: RoleSet::new([Role::ChangeManager]),
+            is_requester: false,
+        };
+        let stranger = Actor {
+            roles: RoleSet::new([Role::Requester]),
+            is_requester: false,
+        };
+        assert_eq!(
+            check_edit(T::Normal, S::Draft, &requester, &["title", "risk"]),
+            Ok(())
+        );
+        assert_eq!(
+            check_edit(T::Normal, S::Draft, &stranger, &["title"]),
+            Err(EditRefusal::NotAnEditor)
+        );
+        assert_eq!(
+            check_edit(T::Normal, S::Assessment, &requester, &["title", "risk"]),
+            Err(EditRefusal::ClassificationByChangeManager(vec!["risk"]))
+        );
+        assert_eq!(check_edit(T::Normal, S::Assessment, &gm, &["risk"]), Ok(()));
+        assert_eq!(
+            check_edit(
+                T::Standard,
+                S::Draft,
+                &requester,
+                &["rollback_plan", "title"]
+            ),
+            Err(EditRefusal::TemplateOwned(vec!["rollback_plan"]))
+        );
+        assert_eq!(
+            check_edit(
+                T::Normal,
+                S::AwaitingCommittee,
+                &gm,
+                &["involved_member_ids"]
+            ),
+            Err(EditRefusal::VotersFrozen)
+        );
+        assert_eq!(
+            check_edit(T::Normal, S::AwaitingCommittee, &gm, &["rollback_plan"]),
+            Ok(())
+        );
+        for st in [S::Approved, S::Scheduled, S::InExecution, S::Closed] {
+            assert_eq!(
+                check_edit(T::Normal, st, &gm, &["title"]),
+                Err(EditRefusal::NotEditable(st))
+            );
+        }
     }
 }

@@ -257,6 +257,10 @@ pub fn agenda_meeting<Id: Copy>(
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum FitError {
+    #[error("the window is over")]
+    WindowOver,
+    #[error("the planned start is in the past")]
+    StartInPast,
     #[error("the planned start is outside the window")]
     StartOutsideWindow,
     #[error("the change needs {needed_minutes} minutes (duration plus rollback) but only {available_minutes} are left in the window after its start")]
@@ -300,6 +304,38 @@ pub fn may_start_in_window(
     now: DateTime<Utc>,
 ) -> bool {
     now >= planned_start && check_fit(window_start, window_end, now, duration, rollback).is_ok()
+}
+
+impl FitError {
+    pub fn code(self) -> &'static str {
+        match self {
+            FitError::WindowOver | FitError::StartInPast => "past",
+            FitError::StartOutsideWindow => "outside_window",
+            FitError::TooLong { .. } => "window_too_short",
+        }
+    }
+}
+
+/// Books a change into a window at `now`: it starts at `planned` (or as early as it can: the
+/// window's start, or now if the window is running) and must fit in what is left after it.
+pub fn book(
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+    planned: Option<DateTime<Utc>>,
+    duration: Duration,
+    rollback: Duration,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, FitError> {
+    if window_end <= now {
+        return Err(FitError::WindowOver);
+    }
+    let start = match planned {
+        Some(p) if p < now => return Err(FitError::StartInPast),
+        Some(p) => p,
+        None => window_start.max(now),
+    };
+    check_fit(window_start, window_end, start, duration, rollback)?;
+    Ok(start)
 }
 
 /// Two RDMs touching the same configuration item in one window.
@@ -352,14 +388,19 @@ pub enum MoveError {
     TooLong,
     #[error("the moved occurrence must end in the future")]
     EndInPast,
+    #[error("an occurrence can be moved at most {MAX_MOVE_AHEAD_DAYS} days ahead")]
+    TooFar,
 }
+
+/// How far ahead a meeting or window may be moved: a move, not a new policy.
+pub const MAX_MOVE_AHEAD_DAYS: i64 = 366;
 
 impl MoveError {
     /// The input field at fault; `None` when the occurrence's own state forbids the move.
     pub fn field(self) -> Option<&'static str> {
         match self {
             MoveError::Closed | MoveError::Started | MoveError::Over => None,
-            MoveError::StartInPast => Some("starts_at"),
+            MoveError::StartInPast | MoveError::TooFar => Some("starts_at"),
             MoveError::EndBeforeStart | MoveError::TooLong | MoveError::EndInPast => {
                 Some("ends_at")
             }
@@ -373,12 +414,19 @@ impl MoveError {
             MoveError::Started => "meeting_started",
             MoveError::Over => "window_over",
             MoveError::StartInPast | MoveError::EndInPast => "past",
-            MoveError::EndBeforeStart | MoveError::TooLong => "range",
+            MoveError::EndBeforeStart | MoveError::TooLong | MoveError::TooFar => "range",
         }
     }
 }
 
-fn check_span(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<(), MoveError> {
+fn check_span(
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), MoveError> {
+    if starts_at > now + Duration::days(MAX_MOVE_AHEAD_DAYS) {
+        return Err(MoveError::TooFar);
+    }
     if ends_at <= starts_at {
         return Err(MoveError::EndBeforeStart);
     }
@@ -405,7 +453,7 @@ pub fn check_meeting_move(
     if starts_at <= now {
         return Err(MoveError::StartInPast);
     }
-    check_span(starts_at, ends_at)
+    check_span(starts_at, ends_at, now)
 }
 
 /// A window occurrence can be flexed (moved or extended) until it is over, to a span that
@@ -419,7 +467,7 @@ pub fn check_window_flex(
     if current_end <= now {
         return Err(MoveError::Over);
     }
-    check_span(starts_at, ends_at)?;
+    check_span(starts_at, ends_at, now)?;
     if ends_at <= now {
         return Err(MoveError::EndInPast);
     }
@@ -661,5 +709,31 @@ mod tests {
         assert!(ok(ws + m(180)), "exactly enough left");
         assert!(!ok(ws + m(181)), "not enough left for the rollback");
         assert!(!ok(we));
+    }
+
+    #[test]
+    fn booking_counts_from_now_in_a_running_window() {
+        let (ws, we) = (sp(2026, 11, 26, 0, 0), sp(2026, 11, 26, 6, 0));
+        let m = Duration::minutes;
+        let before = sp(2026, 11, 25, 9, 0);
+        assert_eq!(book(ws, we, None, m(300), m(60), before), Ok(ws));
+        // At 05:00 only an hour is left, whatever the window's start says.
+        let late = sp(2026, 11, 26, 5, 0);
+        assert_eq!(
+            book(ws, we, None, m(300), m(60), late),
+            Err(FitError::TooLong {
+                needed_minutes: 360,
+                available_minutes: 60
+            })
+        );
+        assert_eq!(book(ws, we, None, m(30), m(30), late), Ok(late));
+        assert_eq!(
+            book(ws, we, Some(ws), m(30), m(30), late),
+            Err(FitError::StartInPast)
+        );
+        assert_eq!(
+            book(ws, we, None, m(1), m(0), we),
+            Err(FitError::WindowOver)
+        );
     }
 }

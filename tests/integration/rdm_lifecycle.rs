@@ -187,14 +187,25 @@ async fn one_committee_rejection_vetoes() {
         )
         .await;
     assert_eq!(r.status, 403, "{r:?}");
-    // Unless the RDM names them as involved: then they are a required voter too.
-    let cm3 = app.get(&t3, "/api/v1/me").await.body["id"]
-        .as_i64()
-        .unwrap();
+    // The voters are fixed while the committee votes...
+    let cm3 = app.user_id("cm3").await;
     let r = app
         .edit("gm", id2, json!({"involved_member_ids": [cm3]}))
         .await;
-    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.status, 409, "{r:?}");
+    assert_eq!(r.body["code"], "committee_voting");
+    // ...but an RDM that names cm3 as involved from the start makes them a required voter.
+    let mut body = normal_rdm("Envolve cm3", 4);
+    body["involved_member_ids"] = json!([cm3]);
+    let id2 = app.create_rdm("tester", body).await;
+    app.must("tester", id2, "submit", None, "submitted").await;
+    app.must("gm", id2, "start-assessment", None, "assessment")
+        .await;
+    app.edit("cloud1", id2, json!({"technical_opinion": "Viável"}))
+        .await;
+    app.must("po", id2, "po-approve", None, "po_approved").await;
+    app.must("gm", id2, "send-to-committee", None, "awaiting_committee")
+        .await;
     let votes = app.get(&t3, &format!("/api/v1/rdms/{id2}/votes")).await;
     assert_eq!(
         votes.body["required_voter_ids"].as_array().unwrap().len(),
@@ -241,16 +252,29 @@ async fn an_emergency_runs_outside_the_window_only_after_customers_are_notified(
     app.must("tester", id, "submit", None, "submitted").await;
     app.must("gm", id, "start-assessment", None, "assessment")
         .await;
-    // Homologation plan and rollback plan are required before the CME is asked.
+    // The technical opinion, homologation and rollback plans come before the CME is asked.
     let r = app.act("gm", id, "send-to-committee", None).await;
     assert_eq!(r.status, 409);
-    assert_eq!(r.body["missing"], json!(["homologation_plan"]));
-    app.edit(
-        "tester",
-        id,
-        json!({"homologation_evidence": "Validado em homologação às 08h"}),
-    )
-    .await;
+    assert_eq!(
+        r.body["missing"],
+        json!(["technical_opinion", "homologation_plan"])
+    );
+    let r = app
+        .edit(
+            "tester",
+            id,
+            json!({"homologation_evidence": "Validado em homologação às 08h"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = app
+        .edit(
+            "cloud1",
+            id,
+            json!({"technical_opinion": "Troca do certificado é segura"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
     let r = app
         .must("gm", id, "send-to-committee", None, "awaiting_committee")
         .await;

@@ -342,3 +342,152 @@ async fn nul_characters_are_refused_by_field_not_crashed_on() {
     assert_eq!(r.status, 422);
     assert_eq!(r.body["errors"][0]["field"], "q");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standard_change_runs_its_templates_plan_only() {
+    let app = TestApp::spawn().await;
+    let t = app.token("requester").await;
+    let r = app
+        .post(
+            &t,
+            "/api/v1/rdms",
+            json!({"rdm_type": "standard", "title": "Padrão com outro plano", "standard_template_id": 1,
+                   "implementation_plan": "DROP DATABASE producao", "estimated_rollback_minutes": 0,
+                   "configuration_item_ids": [1]}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(
+        r.fields(),
+        ["implementation_plan", "estimated_rollback_minutes"]
+    );
+    assert_eq!(r.body["errors"][0]["code"], "template_owned");
+    let id = app
+        .create_rdm(
+            "requester",
+            json!({"rdm_type": "standard", "title": "Padrão", "standard_template_id": 1, "configuration_item_ids": [1]}),
+        )
+        .await;
+    let r = app
+        .edit("requester", id, json!({"rollback_plan": "nenhum"}))
+        .await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(r.body["errors"][0]["code"], "template_owned");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_committee_that_cannot_reach_its_policy_is_not_asked() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin").await;
+    // The CME (2 members) set to need 3 approvals.
+    let r = app
+        .patch(
+            &admin,
+            "/api/v1/committees/2",
+            json!({"approval_policy": "n_of_m", "approval_n": 3}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let mut body = normal_rdm("Emergência sem quórum possível", 1);
+    body["rdm_type"] = json!("emergency");
+    body["homologation_evidence"] = json!("ok");
+    let id = app.create_rdm("tester", body).await;
+    app.must("tester", id, "submit", None, "submitted").await;
+    app.must("gm", id, "start-assessment", None, "assessment")
+        .await;
+    app.edit("cloud1", id, json!({"technical_opinion": "Viável"}))
+        .await;
+    let r = app.act("gm", id, "send-to-committee", None).await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert_eq!(r.body["code"], "committee_cannot_decide");
+    assert_eq!(app.rdm(id).await.body["state"], "assessment");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn booking_into_a_running_window_counts_what_is_left() {
+    let app = TestApp::spawn().await;
+    let long = approved(&app, "Longa", 1, 300, 60).await;
+    let short = approved(&app, "Curta", 3, 30, 30).await;
+    let wid = app.windows_from(app.now()).await[0]["id"].as_i64().unwrap();
+    // Thursday 05:00: one hour of the window is left.
+    app.set_now(at_sp(2026, 11, 26, 5, 0));
+    let r = app
+        .act("gm", long, "schedule", Some(json!({"window_id": wid})))
+        .await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(r.body["errors"][0]["code"], "window_too_short");
+    let r = app
+        .act(
+            "gm",
+            short,
+            "schedule",
+            Some(
+                json!({"window_id": wid, "planned_start": at_sp(2026, 11, 26, 1, 0).to_rfc3339()}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.body["errors"][0]["field"], "planned_start");
+    let r = app
+        .must(
+            "gm",
+            short,
+            "schedule",
+            Some(json!({"window_id": wid})),
+            "scheduled",
+        )
+        .await;
+    assert_eq!(r.body["planned_start"], "2026-11-26T08:00:00Z");
+    app.must("agent", short, "start-execution", None, "in_execution")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_change_manager_classifies_once_submitted() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .create_rdm("tester", normal_rdm("Classificação", 1))
+        .await;
+    assert_eq!(
+        app.edit("tester", id, json!({"risk": "high"})).await.status,
+        200,
+        "the draft is the requester's"
+    );
+    app.must("tester", id, "submit", None, "submitted").await;
+    let r = app.edit("tester", id, json!({"risk": "low"})).await;
+    assert_eq!(r.status, 403, "{r:?}");
+    let r = app.edit("gm", id, json!({"risk": "low"})).await;
+    assert_eq!((r.status, r.body["risk"].as_str()), (200, Some("low")));
+    // Required texts cannot be blanked either.
+    let r = app.edit("gm", id, json!({"rollback_plan": "   "})).await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.body["errors"][0]["field"], "rollback_plan");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_notice_covers_the_items_it_was_given_for() {
+    let app = TestApp::spawn().await;
+    let mut body = normal_rdm("Aviso ao cliente", 1);
+    body["rdm_type"] = json!("emergency");
+    let id = app.create_rdm("tester", body).await;
+    let gm = app.token("gm").await;
+    let path = format!("/api/v1/rdms/{id}/customer-notification");
+    let r = app
+        .post(
+            &gm,
+            &path,
+            json!({"note": "aviso", "notified_at": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(r.body["errors"][0]["field"], "notified_at");
+    let r = app.post(&gm, &path, json!({"note": "ACME avisada"})).await;
+    assert!(r.body["customers_notified_at"].is_string(), "{r:?}");
+    // Another organisation's item joins the change: the notice no longer covers everyone.
+    let r = app
+        .edit("tester", id, json!({"configuration_item_ids": [1, 7]}))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.body["customers_notified_at"].is_null());
+}

@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::rdm::{decide, Action, RdmType};
-use domain::schedule::{agenda_meeting, check_fit, find_conflicts, AgendaSlot};
+use domain::schedule::{agenda_meeting, book, find_conflicts, AgendaSlot, FitError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
@@ -37,8 +37,10 @@ pub struct ActionBody {
 }
 
 async fn window(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<Window> {
+    // Shared lock: a flex cannot move the window under a booking being checked against it.
     maintenance_windows::table
         .find(id)
+        .for_share()
         .select(Window::as_select())
         .first(conn)
         .await
@@ -69,13 +71,11 @@ pub async fn perform(
             Action::Schedule => {
                 if let Some(wid) = body.window_id {
                     let w = window(conn, wid).await?;
-                    let start = body.planned_start.unwrap_or(w.starts_at);
                     let (d, r) = rdms::needs(&rdm);
-                    check_fit(w.starts_at, w.ends_at, start, d, r)
-                        .map_err(|e| ApiError::validation(if body.planned_start.is_some() { "planned_start" } else { "window_id" }, "window_too_short", e.to_string()))?;
-                    if w.ends_at <= now {
-                        return Err(ApiError::validation("window_id", "past", "this window is over"));
-                    }
+                    let start = book(w.starts_at, w.ends_at, body.planned_start, d, r, now).map_err(|e| {
+                        let field = if body.planned_start.is_some() && e != FitError::WindowOver { "planned_start" } else { "window_id" };
+                        ApiError::validation(field, e.code(), e.to_string())
+                    })?;
                     next.window_id = Some(w.id);
                     next.planned_start = Some(start);
                     booked = Some(w);
@@ -120,6 +120,11 @@ pub async fn perform(
             }
             Action::SendToCommittee => {
                 let (committee_id, meeting) = book_committee(conn, &rdm, now).await?;
+                let policy = super::votes::committee_policy(conn, committee_id).await?;
+                let required = super::votes::required_voters(conn, committee_id, id).await?;
+                policy
+                    .can_decide(required.len() as u32)
+                    .map_err(|e| ApiError::conflict("committee_cannot_decide", format!("the committee cannot decide this RDM: {e}")))?;
                 diesel::update(t::table.find(id))
                     .set((t::committee_id.eq(committee_id), t::meeting_id.eq(meeting.as_ref().map(|m| m.id))))
                     .execute(conn)

@@ -322,10 +322,17 @@ async fn insert(
             if description.trim().is_empty() {
                 description = d;
             }
-            implementation_plan.get_or_insert(ip);
-            duration.get_or_insert(dur);
-            rollback_plan.get_or_insert(rp);
-            rollback.get_or_insert(rb);
+            // Pre-approved means the template's plan, times and rollback: nothing else.
+            template_owned(
+                body.implementation_plan.is_some(),
+                body.estimated_duration_minutes.is_some(),
+                body.rollback_plan.is_some(),
+                body.estimated_rollback_minutes.is_some(),
+            )?;
+            implementation_plan = Some(ip);
+            duration = Some(dur);
+            rollback_plan = Some(rp);
+            rollback = Some(rb);
         }
         (_, Some(_)) => {
             return Err(ApiError::validation(
@@ -427,4 +434,34 @@ pub async fn replace_links(
             .await?;
     }
     Ok(())
+}
+
+/// A standard change runs its template's plan: these fields come from it and cannot be sent.
+pub fn template_owned(
+    plan: bool,
+    duration: bool,
+    rollback_plan: bool,
+    rollback: bool,
+) -> ApiResult<()> {
+    let errors: Vec<FieldError> = [
+        ("implementation_plan", plan),
+        ("estimated_duration_minutes", duration),
+        ("rollback_plan", rollback_plan),
+        ("estimated_rollback_minutes", rollback),
+    ]
+    .into_iter()
+    .filter(|(_, sent)| *sent)
+    .map(|(field, _)| {
+        FieldError::new(
+            field,
+            "template_owned",
+            "a standard change runs its template's plan; this comes from the template",
+        )
+    })
+    .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }

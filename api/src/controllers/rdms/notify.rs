@@ -63,6 +63,13 @@ pub async fn notify_customers(
                     "only the requester, change_manager or change_agent may record this".into(),
                 ));
             }
+            if at < rdm.created_at {
+                return Err(ApiError::validation(
+                    "notified_at",
+                    "range",
+                    "cannot be before the RDM was filed",
+                ));
+            }
             let st = rdms::parse_state(&rdm.state)?;
             if st.is_terminal() {
                 return Err(ApiError::conflict(

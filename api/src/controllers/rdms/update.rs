@@ -2,13 +2,13 @@ use super::create::{check_references, priority_of, replace_links};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{header, ValidJson};
-use crate::rdms::{self, check_if_match, etag, RdmView, EDITORS};
+use crate::rdms::{self, check_if_match, etag, RdmView};
 use crate::schema::rdms as t;
 use crate::state::AppState;
 use actix_web::{http::header::ETAG, patch, web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use domain::rdm::Level;
+use domain::rdm::{check_edit, EditRefusal, Level};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
@@ -37,23 +37,35 @@ pub struct RdmPatch {
     #[diesel(skip_update)]
     pub risk: Option<Level>,
     /// The technical opinion (*parecer técnico*), required before committee.
-    #[validate(length(min = 1, max = 20000))]
+    #[validate(
+        length(min = 1, max = 20000),
+        custom(function = "crate::controllers::common::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 20000)]
     pub technical_opinion: Option<String>,
-    #[validate(length(max = 20000))]
-    #[schema(max_length = 20000)]
+    #[validate(
+        length(min = 1, max = 20000),
+        custom(function = "crate::controllers::common::not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 20000)]
     pub implementation_plan: Option<String>,
     #[validate(range(min = 1, max = 10080))]
     #[schema(minimum = 1, maximum = 10080)]
     pub estimated_duration_minutes: Option<i32>,
-    #[validate(length(max = 20000))]
-    #[schema(max_length = 20000)]
+    #[validate(
+        length(min = 1, max = 20000),
+        custom(function = "crate::controllers::common::not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 20000)]
     pub rollback_plan: Option<String>,
     #[validate(range(min = 0, max = 10080))]
     #[schema(minimum = 0, maximum = 10080)]
     pub estimated_rollback_minutes: Option<i32>,
-    #[validate(length(max = 20000))]
-    #[schema(max_length = 20000)]
+    #[validate(
+        length(min = 1, max = 20000),
+        custom(function = "crate::controllers::common::not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 20000)]
     pub homologation_evidence: Option<String>,
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
@@ -128,18 +140,13 @@ pub async fn update_rdm(
     let view = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let rdm = rdms::lock(conn, id).await?;
-            if !(rdm.requester_id == user.id || user.roles.any(EDITORS)) {
-                return Err(ApiError::Forbidden("only the requester or change_manager, change_agent, support_analyst, test_analyst may edit an RDM".into()));
-            }
             check_if_match(if_match.as_deref(), rdm.version, true)?;
-            let st = rdms::parse_state(&rdm.state)?;
-            if !st.is_editable() {
-                return Err(ApiError::conflict("not_editable", format!("an RDM in state {st} can no longer be edited")));
-            }
             let changed = patch.changed_fields();
             if changed.is_empty() {
                 return Err(ApiError::validation("body", "required", "send at least one field to change"));
             }
+            let (rdm_type, st) = (rdms::parse_type(&rdm.rdm_type)?, rdms::parse_state(&rdm.state)?);
+            check_edit(rdm_type, st, &rdms::actor(&user, &rdm), &changed).map_err(edit_refusal)?;
             check_references(conn, patch.configuration_item_ids.as_deref(), patch.involved_member_ids.as_deref()).await?;
             let impact = patch.impact.or(rdm.impact.as_deref().and_then(|s| s.parse().ok()));
             let urgency = patch.urgency.or(rdm.urgency.as_deref().and_then(|s| s.parse().ok()));
@@ -158,7 +165,15 @@ pub async fn update_rdm(
                 .execute(conn)
                 .await?;
             replace_links(conn, id, patch.configuration_item_ids.as_deref(), patch.involved_member_ids.as_deref()).await?;
-            rdms::record(conn, id, "edit", Some(&rdm.state), &rdm.state, Some(user.id), None, serde_json::json!({ "fields": changed, "version": rdm.version + 1 }), now).await?;
+            // Other items may mean other customers: the notice no longer covers them all.
+            let notice_cleared = patch.configuration_item_ids.is_some() && rdm.customers_notified_at.is_some();
+            if notice_cleared {
+                diesel::update(t::table.find(id))
+                    .set((t::customers_notified_at.eq(None::<chrono::DateTime<chrono::Utc>>), t::customers_notification.eq(None::<String>)))
+                    .execute(conn)
+                    .await?;
+            }
+            rdms::record(conn, id, "edit", Some(&rdm.state), &rdm.state, Some(user.id), None, serde_json::json!({ "fields": changed, "version": rdm.version + 1, "revision": rdm.revision + 1, "customer_notice_cleared": notice_cleared }), now).await?;
             let rdm = rdms::find(conn, id).await?;
             rdms::view(conn, rdm, &user, now).await
         })
@@ -166,4 +181,22 @@ pub async fn update_rdm(
     Ok(HttpResponse::Ok()
         .insert_header((ETAG, etag(view.version)))
         .json(view))
+}
+
+fn edit_refusal(e: EditRefusal) -> ApiError {
+    match e {
+        EditRefusal::NotEditable(st) => ApiError::conflict("not_editable", format!("an RDM in state {st} can no longer be edited: what was approved is what runs")),
+        EditRefusal::NotAnEditor => ApiError::Forbidden("only the requester or change_manager, change_agent, support_analyst, test_analyst may edit an RDM".into()),
+        EditRefusal::TemplateOwned(fields) => super::create::template_owned(
+            fields.contains(&"implementation_plan"),
+            fields.contains(&"estimated_duration_minutes"),
+            fields.contains(&"rollback_plan"),
+            fields.contains(&"estimated_rollback_minutes"),
+        )
+        .unwrap_err(),
+        EditRefusal::VotersFrozen => ApiError::conflict("committee_voting", "the involved members cannot change while the committee votes"),
+        EditRefusal::ClassificationByChangeManager(fields) => {
+            ApiError::Forbidden(format!("once submitted, only the change manager classifies: {}", fields.join(", ")))
+        }
+    }
 }

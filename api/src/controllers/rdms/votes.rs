@@ -51,6 +51,20 @@ pub struct Tally {
     pub votes: Vec<VoteView>,
 }
 
+/// The approval policy a committee decides by.
+pub async fn committee_policy(
+    conn: &mut AsyncPgConnection,
+    committee_id: i64,
+) -> ApiResult<ApprovalPolicy> {
+    let committee: Committee = committees::table
+        .find(committee_id)
+        .select(Committee::as_select())
+        .first(conn)
+        .await?;
+    ApprovalPolicy::from_parts(&committee.approval_policy, committee.approval_n)
+        .map_err(ApiError::internal)
+}
+
 /// Required voters: the committee's fixed members plus the members the RDM involves.
 pub async fn required_voters(
     conn: &mut AsyncPgConnection,
@@ -86,13 +100,7 @@ async fn tally(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Tally> {
             votes: vec![],
         });
     };
-    let committee: Committee = committees::table
-        .find(cid)
-        .select(Committee::as_select())
-        .first(conn)
-        .await?;
-    let policy = ApprovalPolicy::from_parts(&committee.approval_policy, committee.approval_n)
-        .map_err(ApiError::internal)?;
+    let policy = committee_policy(conn, cid).await?;
     let required = required_voters(conn, cid, rdm.id).await?;
     let votes: Vec<Vote> = rdm_votes::table
         .filter(rdm_votes::rdm_id.eq(rdm.id))
@@ -254,7 +262,13 @@ pub async fn cast_vote(
                 let f = rdms::load_facts(conn, &rdm, now).await?;
                 let tr = decide(&f, action, &Actor::system())?;
                 let why = (action == Action::CommitteeReject).then(|| {
-                    t.votes.iter().filter(|v| v.decision == "reject").filter_map(|v| v.reason.clone()).collect::<Vec<_>>().join("; ")
+                    let reasons: Vec<String> = t.votes.iter().filter(|v| v.current && v.decision == "reject").filter_map(|v| v.reason.clone()).collect();
+                    if reasons.is_empty() {
+                        // Rejected because enough approvals can no longer come in.
+                        format!("the {} policy can no longer be met", t.policy.clone().unwrap_or_default())
+                    } else {
+                        reasons.join("; ")
+                    }
                 });
                 let detail = serde_json::json!({ "approvals": t.approvals, "rejections": t.rejections, "policy": t.policy });
                 rdms::apply(conn, &rdm, tr, None, why, detail, now).await?;
