@@ -463,3 +463,36 @@ async fn an_edit_during_the_vote_asks_the_committee_again() {
     let again = vote("cm2").await;
     assert_eq!(again.status, 409);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_committee_settles_what_its_votes_now_decide() {
+    let app = TestApp::spawn().await;
+    let id = app.rdm_awaiting_committee("Comitê muda", 1).await;
+    let t1 = app.token("cm1").await;
+    let r = app
+        .post(
+            &t1,
+            &format!("/api/v1/rdms/{id}/votes"),
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(r.body["state"], "awaiting_committee");
+    let admin = app.token("admin").await;
+    let (cm1, cm2) = (app.user_id("cm1").await, app.user_id("cm2").await);
+    // cm2 leaves the CM: cm1's approval is now everyone's.
+    let r = app
+        .delete(&admin, &format!("/api/v1/committees/1/members/{cm2}"))
+        .await;
+    assert_eq!(r.status, 204, "{r:?}");
+    assert_eq!(app.rdm(id).await.body["state"], "approved");
+    // A committee left with no one to decide a waiting RDM is refused, and nothing changes.
+    let id2 = app.rdm_awaiting_committee("Outra", 3).await;
+    let r = app
+        .delete(&admin, &format!("/api/v1/committees/1/members/{cm1}"))
+        .await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert_eq!(r.body["code"], "committee_in_use");
+    let c = app.get(&admin, "/api/v1/committees/1").await;
+    assert_eq!(c.body["members"].as_array().unwrap().len(), 1, "{c:?}");
+    assert_eq!(app.rdm(id2).await.body["state"], "awaiting_committee");
+}

@@ -1,6 +1,7 @@
 //! `/api/v1/committees`: the CM and CME, their fixed members and approval policies
 //! (SPEC §3.2 step 6, §3.3).
 use crate::auth::AuthUser;
+use crate::controllers::rdms::votes::resettle_committee;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
 use crate::models::Committee;
@@ -332,6 +333,7 @@ pub async fn update_committee(
             "must not be blank",
         ));
     }
+    let now = state.clock.now();
     let mut conn = state.pool.get().await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let c: Committee = committees::table
@@ -359,6 +361,8 @@ pub async fn update_committee(
             ))
             .execute(conn)
             .await?;
+        // A new policy may decide RDMs already voted on, or make one undecidable (refused).
+        resettle_committee(conn, id, now).await?;
         Ok(())
     })
     .await?;
@@ -400,13 +404,20 @@ pub async fn add_member(
             format!("no active user {user_id} with the committee_member role"),
         ));
     }
-    diesel::insert_into(committee_members::table)
-        .values((
-            committee_members::committee_id.eq(id),
-            committee_members::user_id.eq(user_id),
-        ))
-        .execute(&mut conn)
-        .await?;
+    let now = state.clock.now();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        diesel::insert_into(committee_members::table)
+            .values((
+                committee_members::committee_id.eq(id),
+                committee_members::user_id.eq(user_id),
+            ))
+            .execute(conn)
+            .await?;
+        // A new required voter can turn a pending majority into a decision either way.
+        resettle_committee(conn, id, now).await?;
+        Ok(())
+    })
+    .await?;
     Ok(HttpResponse::Created().json(view(&mut conn, id).await?))
 }
 
@@ -430,14 +441,21 @@ pub async fn remove_member(
     user.require(MANAGERS)?;
     let (id, user_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
-    let n = diesel::delete(committee_members::table.find((id, user_id)))
-        .execute(&mut conn)
-        .await?;
-    if n == 0 {
-        return Err(ApiError::not_found(format!(
-            "member {user_id} of committee {id}"
-        )));
-    }
+    let now = state.clock.now();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let n = diesel::delete(committee_members::table.find((id, user_id)))
+            .execute(conn)
+            .await?;
+        if n == 0 {
+            return Err(ApiError::not_found(format!(
+                "member {user_id} of committee {id}"
+            )));
+        }
+        // The votes still missing may have been this member's only: decide what can be.
+        resettle_committee(conn, id, now).await?;
+        Ok(())
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -189,17 +189,30 @@ pub async fn cast_vote(
                     kind: domain::rdm::RefusalKind::IllegalTransition,
                     action: Action::CommitteeApprove,
                     state: st,
-                    reason: format!("votes are taken only while awaiting the committee; this RDM is {st}"),
+                    reason: format!(
+                        "votes are taken only while awaiting the committee; this RDM is {st}"
+                    ),
                     missing: vec![],
                     allowed_actions: domain::rdm::allowed_actions(&f, &rdms::actor(&user, &rdm)),
                 })));
             };
             if !required_voters(conn, cid, id).await?.contains(&user.id) {
-                return Err(ApiError::Forbidden("you are not a required voter of this RDM's committee".into()));
+                return Err(ApiError::Forbidden(
+                    "you are not a required voter of this RDM's committee".into(),
+                ));
             }
-            let reason = body.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+            let reason = body
+                .reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_string);
             if body.decision == VoteDecision::Reject && reason.is_none() {
-                return Err(ApiError::validation("reason", "required", "say why you reject"));
+                return Err(ApiError::validation(
+                    "reason",
+                    "required",
+                    "say why you reject",
+                ));
             }
             let decision = match body.decision {
                 VoteDecision::Approve => "approve",
@@ -216,7 +229,10 @@ pub async fn cast_vote(
                 .optional()?;
             match earlier {
                 Some(rev) if rev == rdm.revision => {
-                    return Err(ApiError::conflict("already_voted", "you have already voted on this revision of the RDM"));
+                    return Err(ApiError::conflict(
+                        "already_voted",
+                        "you have already voted on this revision of the RDM",
+                    ));
                 }
                 Some(_) => {
                     diesel::update(
@@ -251,28 +267,19 @@ pub async fn cast_vote(
                         .await?;
                 }
             }
-            rdms::record(conn, id, "vote", Some(&rdm.state), &rdm.state, Some(user.id), reason.clone(), serde_json::json!({ "decision": decision, "committee_id": cid }), now).await?;
-            let t = tally(conn, &rdm).await?;
-            let action = match t.outcome {
-                Some(Outcome::Approved) => Some(Action::CommitteeApprove),
-                Some(Outcome::Rejected) => Some(Action::CommitteeReject),
-                _ => None,
-            };
-            if let Some(action) = action {
-                let f = rdms::load_facts(conn, &rdm, now).await?;
-                let tr = decide(&f, action, &Actor::system())?;
-                let why = (action == Action::CommitteeReject).then(|| {
-                    let reasons: Vec<String> = t.votes.iter().filter(|v| v.current && v.decision == "reject").filter_map(|v| v.reason.clone()).collect();
-                    if reasons.is_empty() {
-                        // Rejected because enough approvals can no longer come in.
-                        format!("the {} policy can no longer be met", t.policy.clone().unwrap_or_default())
-                    } else {
-                        reasons.join("; ")
-                    }
-                });
-                let detail = serde_json::json!({ "approvals": t.approvals, "rejections": t.rejections, "policy": t.policy });
-                rdms::apply(conn, &rdm, tr, None, why, detail, now).await?;
-            } else {
+            rdms::record(
+                conn,
+                id,
+                "vote",
+                Some(&rdm.state),
+                &rdm.state,
+                Some(user.id),
+                reason.clone(),
+                serde_json::json!({ "decision": decision, "committee_id": cid }),
+                now,
+            )
+            .await?;
+            if settle(conn, &rdm, now).await?.is_none() {
                 rdms::bump(conn, &rdm, now).await?;
             }
             let rdm = rdms::find(conn, id).await?;
@@ -280,6 +287,79 @@ pub async fn cast_vote(
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// Applies the committee's decision on `rdm` (locked by the caller) if its votes now reach
+/// one: after a vote, and after the committee's members or policy change.
+pub async fn settle(
+    conn: &mut AsyncPgConnection,
+    rdm: &Rdm,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<Action>> {
+    let t = tally(conn, rdm).await?;
+    let action = match t.outcome {
+        Some(Outcome::Approved) => Action::CommitteeApprove,
+        Some(Outcome::Rejected) => Action::CommitteeReject,
+        _ => return Ok(None),
+    };
+    let f = rdms::load_facts(conn, rdm, now).await?;
+    let tr = decide(&f, action, &Actor::system())?;
+    let why = (action == Action::CommitteeReject).then(|| {
+        let reasons: Vec<String> = t
+            .votes
+            .iter()
+            .filter(|v| v.current && v.decision == "reject")
+            .filter_map(|v| v.reason.clone())
+            .collect();
+        if reasons.is_empty() {
+            // Rejected because enough approvals can no longer come in.
+            format!(
+                "the {} policy can no longer be met",
+                t.policy.clone().unwrap_or_default()
+            )
+        } else {
+            reasons.join("; ")
+        }
+    });
+    let detail = serde_json::json!({ "approvals": t.approvals, "rejections": t.rejections, "policy": t.policy });
+    rdms::apply(conn, rdm, tr, None, why, detail, now).await?;
+    Ok(Some(action))
+}
+
+/// Settles every RDM awaiting `committee_id` after its members or policy changed; refuses the
+/// change (rolling it back) if one of them could then never be decided.
+pub async fn resettle_committee(
+    conn: &mut AsyncPgConnection,
+    committee_id: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<i64>> {
+    use crate::schema::rdms as t;
+    let ids: Vec<i64> = t::table
+        .filter(t::committee_id.eq(committee_id))
+        .filter(t::state.eq("awaiting_committee"))
+        .select(t::id)
+        .order(t::id)
+        .load(conn)
+        .await?;
+    let policy = committee_policy(conn, committee_id).await?;
+    let mut decided = Vec::new();
+    for id in ids {
+        let rdm = rdms::lock(conn, id).await?;
+        let required = required_voters(conn, committee_id, id).await?;
+        policy.can_decide(required.len() as u32).map_err(|e| {
+            ApiError::conflict(
+                "committee_in_use",
+                format!(
+                    "{} awaits this committee and could no longer be decided: {e}",
+                    rdms::number(id)
+                ),
+            )
+        })?;
+        if settle(conn, &rdm, now).await?.is_some() {
+            decided.push(id);
+        }
+    }
+    Ok(decided)
 }
 
 /// The votes on an RDM and where its committee's decision stands.
