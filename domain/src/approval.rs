@@ -151,6 +151,37 @@ impl ApprovalPolicy {
     }
 }
 
+/// Why a vote is not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum VoteRefusal {
+    #[error("votes are taken only while the RDM awaits its committee")]
+    NotAwaitingCommittee,
+    #[error("you are not a required voter of this RDM's committee")]
+    NotARequiredVoter,
+    #[error("say why you reject: the reason goes to the requester group")]
+    ReasonRequired,
+}
+
+/// A vote is taken only on an RDM awaiting its committee, from a required voter, and a
+/// rejection says why (SPEC §3.2 step 6).
+pub fn check_vote(
+    awaiting_committee: bool,
+    required_voter: bool,
+    decision: VoteDecision,
+    has_reason: bool,
+) -> Result<(), VoteRefusal> {
+    if !awaiting_committee {
+        return Err(VoteRefusal::NotAwaitingCommittee);
+    }
+    if !required_voter {
+        return Err(VoteRefusal::NotARequiredVoter);
+    }
+    if decision == VoteDecision::Reject && !has_reason {
+        return Err(VoteRefusal::ReasonRequired);
+    }
+    Ok(())
+}
+
 /// Counts the votes of the required voters only (others do not count) and tallies them.
 pub fn tally_votes<V: PartialEq>(
     policy: &ApprovalPolicy,
@@ -242,5 +273,24 @@ mod tests {
         );
         assert_eq!(P::NOfM { n: 2 }.can_decide(2), Ok(()));
         assert_eq!(P::Majority.can_decide(1), Ok(()));
+    }
+
+    #[test]
+    fn who_may_vote() {
+        use VoteDecision::*;
+        assert_eq!(check_vote(true, true, Approve, false), Ok(()));
+        assert_eq!(
+            check_vote(false, true, Approve, false),
+            Err(VoteRefusal::NotAwaitingCommittee)
+        );
+        assert_eq!(
+            check_vote(true, false, Approve, false),
+            Err(VoteRefusal::NotARequiredVoter)
+        );
+        assert_eq!(
+            check_vote(true, true, Reject, false),
+            Err(VoteRefusal::ReasonRequired)
+        );
+        assert_eq!(check_vote(true, true, Reject, true), Ok(()));
     }
 }

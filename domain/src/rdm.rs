@@ -409,6 +409,32 @@ pub fn allowed_actions(facts: &RdmFacts, actor: &Actor) -> Vec<Action> {
         .collect()
 }
 
+/// Which committee decides: the CME for emergencies (any time, no meeting), else the CM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitteeKind {
+    Cm,
+    Cme,
+}
+
+impl CommitteeKind {
+    pub fn for_type(rdm_type: RdmType) -> Self {
+        match rdm_type {
+            RdmType::Emergency => CommitteeKind::Cme,
+            _ => CommitteeKind::Cm,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommitteeKind::Cm => "cm",
+            CommitteeKind::Cme => "cme",
+        }
+    }
+    /// Only the CM meets, with a cut-off; the CME decides by e-mail at any time.
+    pub fn meets(self) -> bool {
+        self == CommitteeKind::Cm
+    }
+}
+
 /// Fields a standard change takes from its pre-approved template.
 pub const TEMPLATE_OWNED: &[&str] = &[
     "implementation_plan",

@@ -12,7 +12,7 @@ use actix_web::{http::header::ETAG, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use domain::rdm::{decide, Action, RdmType};
+use domain::rdm::{decide, Action, CommitteeKind};
 use domain::schedule::{agenda_meeting, book, find_conflicts, AgendaSlot, FitError};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -151,22 +151,21 @@ async fn book_committee(
     rdm: &crate::models::Rdm,
     now: DateTime<Utc>,
 ) -> ApiResult<(i64, Option<Meeting>)> {
-    let kind = if rdms::parse_type(&rdm.rdm_type)? == RdmType::Emergency {
-        "cme"
-    } else {
-        "cm"
-    };
+    let kind = CommitteeKind::for_type(rdms::parse_type(&rdm.rdm_type)?);
     let committee_id: i64 = committees::table
-        .filter(committees::kind.eq(kind))
+        .filter(committees::kind.eq(kind.as_str()))
         .order(committees::id)
         .select(committees::id)
         .first(conn)
         .await
         .optional()?
         .ok_or_else(|| {
-            ApiError::conflict("no_committee", format!("no {kind} committee is configured"))
+            ApiError::conflict(
+                "no_committee",
+                format!("no {} committee is configured", kind.as_str()),
+            )
         })?;
-    if kind == "cme" {
+    if !kind.meets() {
         return Ok((committee_id, None));
     }
     let meeting = next_meeting(conn, committee_id, now).await?;

@@ -9,7 +9,9 @@ use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use domain::approval::{tally_votes, ApprovalPolicy, Outcome, VoteDecision};
+use domain::approval::{
+    check_vote, tally_votes, ApprovalPolicy, Outcome, VoteDecision, VoteRefusal,
+};
 use domain::rdm::{decide, Action, Actor, RdmState};
 use domain::roles::Role;
 use serde::{Deserialize, Serialize};
@@ -183,36 +185,36 @@ pub async fn cast_vote(
         .transaction::<_, ApiError, _>(async |conn| {
             let rdm = rdms::lock(conn, id).await?;
             let st = rdms::parse_state(&rdm.state)?;
-            let (Some(cid), RdmState::AwaitingCommittee) = (rdm.committee_id, st) else {
-                let f = rdms::load_facts(conn, &rdm, now).await?;
-                return Err(ApiError::Transition(Box::new(domain::rdm::Refusal {
-                    kind: domain::rdm::RefusalKind::IllegalTransition,
-                    action: Action::CommitteeApprove,
-                    state: st,
-                    reason: format!(
-                        "votes are taken only while awaiting the committee; this RDM is {st}"
-                    ),
-                    missing: vec![],
-                    allowed_actions: domain::rdm::allowed_actions(&f, &rdms::actor(&user, &rdm)),
-                })));
-            };
-            if !required_voters(conn, cid, id).await?.contains(&user.id) {
-                return Err(ApiError::Forbidden(
-                    "you are not a required voter of this RDM's committee".into(),
-                ));
-            }
+            let awaiting = st == RdmState::AwaitingCommittee && rdm.committee_id.is_some();
+            let cid = rdm.committee_id.unwrap_or_default();
+            let required = awaiting && required_voters(conn, cid, id).await?.contains(&user.id);
             let reason = body
                 .reason
                 .as_deref()
                 .map(str::trim)
                 .filter(|r| !r.is_empty())
                 .map(str::to_string);
-            if body.decision == VoteDecision::Reject && reason.is_none() {
-                return Err(ApiError::validation(
-                    "reason",
-                    "required",
-                    "say why you reject",
-                ));
+            if let Err(refusal) = check_vote(awaiting, required, body.decision, reason.is_some()) {
+                return Err(match refusal {
+                    VoteRefusal::NotAwaitingCommittee => {
+                        let f = rdms::load_facts(conn, &rdm, now).await?;
+                        ApiError::Transition(Box::new(domain::rdm::Refusal {
+                            kind: domain::rdm::RefusalKind::IllegalTransition,
+                            action: Action::CommitteeApprove,
+                            state: st,
+                            reason: format!("{refusal}; this RDM is {st}"),
+                            missing: vec![],
+                            allowed_actions: domain::rdm::allowed_actions(
+                                &f,
+                                &rdms::actor(&user, &rdm),
+                            ),
+                        }))
+                    }
+                    VoteRefusal::NotARequiredVoter => ApiError::Forbidden(refusal.to_string()),
+                    VoteRefusal::ReasonRequired => {
+                        ApiError::validation("reason", "required", refusal.to_string())
+                    }
+                });
             }
             let decision = match body.decision {
                 VoteDecision::Approve => "approve",
