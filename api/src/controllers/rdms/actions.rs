@@ -137,6 +137,9 @@ pub async fn perform(
             }
             _ => {}
         }
+        // TODO(notifications, issue 3): written here, in this transaction: a veto or rejection
+        // to the requester group with its reason; an emergency sent to the CME to the change
+        // managers before execution.
         rdms::apply(conn, &rdm, tr, Some(user.id), reason, detail, now).await?;
         let rdm = rdms::find(conn, id).await?;
         rdms::view(conn, rdm, user, now).await
