@@ -442,9 +442,10 @@ impl TestApp {
             .await
     }
 
-    /// A normal RDM driven from draft to `awaiting_committee` (technical opinion, PO approval).
-    pub async fn rdm_awaiting_committee(&self, title: &str, item: i64) -> i64 {
-        let id = self.create_rdm("tester", normal_rdm(title, item)).await;
+    /// An RDM filed by `tester` with `body` and driven to `po_approved`: submitted, assessed,
+    /// technical opinion recorded, approved by the product owner.
+    pub async fn rdm_po_approved(&self, body: Value) -> i64 {
+        let id = self.create_rdm("tester", body).await;
         self.must("tester", id, "submit", None, "submitted").await;
         self.must("gm", id, "start-assessment", None, "assessment")
             .await;
@@ -457,6 +458,17 @@ impl TestApp {
             .await;
         assert_eq!(r.status, 200, "{r:?}");
         self.must("po", id, "po-approve", None, "po_approved").await;
+        id
+    }
+
+    /// A normal RDM driven from draft to `awaiting_committee`.
+    pub async fn rdm_awaiting_committee(&self, title: &str, item: i64) -> i64 {
+        self.committee_for(self.rdm_po_approved(normal_rdm(title, item)).await)
+            .await
+    }
+
+    /// Sends a `po_approved` RDM to the committee.
+    pub async fn committee_for(&self, id: i64) -> i64 {
         self.must("gm", id, "send-to-committee", None, "awaiting_committee")
             .await;
         id

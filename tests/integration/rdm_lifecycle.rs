@@ -197,15 +197,7 @@ async fn one_committee_rejection_vetoes() {
     // ...but an RDM that names cm3 as involved from the start makes them a required voter.
     let mut body = normal_rdm("Envolve cm3", 4);
     body["involved_member_ids"] = json!([cm3]);
-    let id2 = app.create_rdm("tester", body).await;
-    app.must("tester", id2, "submit", None, "submitted").await;
-    app.must("gm", id2, "start-assessment", None, "assessment")
-        .await;
-    app.edit("cloud1", id2, json!({"technical_opinion": "Viável"}))
-        .await;
-    app.must("po", id2, "po-approve", None, "po_approved").await;
-    app.must("gm", id2, "send-to-committee", None, "awaiting_committee")
-        .await;
+    let id2 = app.committee_for(app.rdm_po_approved(body).await).await;
     let votes = app.get(&t3, &format!("/api/v1/rdms/{id2}/votes")).await;
     assert_eq!(
         votes.body["required_voter_ids"].as_array().unwrap().len(),
@@ -379,20 +371,8 @@ async fn a_standard_change_is_approved_on_submission_and_still_booked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ten_oclock_cutoff_decides_the_meeting() {
     let app = TestApp::spawn().await;
-    let a = app
-        .create_rdm("tester", normal_rdm("Pronta às 09:59", 1))
-        .await;
-    let b = app
-        .create_rdm("tester", normal_rdm("Pronta às 10:00", 3))
-        .await;
-    for id in [a, b] {
-        app.must("tester", id, "submit", None, "submitted").await;
-        app.must("gm", id, "start-assessment", None, "assessment")
-            .await;
-        app.edit("cloud1", id, json!({"technical_opinion": "Viável"}))
-            .await;
-        app.must("po", id, "po-approve", None, "po_approved").await;
-    }
+    let a = app.rdm_po_approved(normal_rdm("Pronta às 09:59", 1)).await;
+    let b = app.rdm_po_approved(normal_rdm("Pronta às 10:00", 3)).await;
     app.set_now(at_sp(2026, 11, 24, 9, 59));
     let ra = app
         .must("gm", a, "send-to-committee", None, "awaiting_committee")

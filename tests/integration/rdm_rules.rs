@@ -6,13 +6,7 @@ async fn approved(app: &TestApp, title: &str, item: i64, minutes: i64, rollback:
     body["estimated_duration_minutes"] = json!(minutes);
     body["estimated_rollback_minutes"] = json!(rollback);
     body["risk"] = json!("low");
-    let id = app.create_rdm("tester", body).await;
-    app.must("tester", id, "submit", None, "submitted").await;
-    app.must("gm", id, "start-assessment", None, "assessment")
-        .await;
-    app.edit("cloud1", id, json!({"technical_opinion": "Viável"}))
-        .await;
-    app.must("po", id, "po-approve", None, "po_approved").await;
+    let id = app.rdm_po_approved(body).await;
     // Low risk: the change manager's approval is final.
     app.must("gm", id, "approve", None, "approved").await;
     id
