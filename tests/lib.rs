@@ -10,8 +10,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
+pub mod smtp;
+
 pub use reqwest::header::HeaderMap;
 pub use serde_json::json;
+pub use smtp::{Mail, SmtpSink};
 
 pub const DEMO_PASSWORD: &str = "gmud-demo";
 
@@ -170,9 +173,23 @@ impl std::fmt::Debug for Resp {
     }
 }
 
+/// How a test app starts.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Options {
+    /// The SMTP server is down (nothing listens on its port) until `app.smtp.up()`.
+    pub smtp_down: bool,
+}
+
+/// The vote-link key of every test app.
+pub const LINK_KEY: &[u8] = b"test-link-key-test-link-key-0123456789";
+
 pub struct TestApp {
     pub base: String,
     pub clock: ManualClock,
+    /// The server's own state: tests run its job workers' steps through it.
+    pub state: AppState,
+    /// The SMTP server the app delivers to, on loopback.
+    pub smtp: SmtpSink,
     pub client: reqwest::Client,
     pub db_name: String,
     pub db_url: String,
@@ -181,6 +198,10 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(opts: Options) -> TestApp {
         let tmpl = template().await;
         let db_name = format!(
             "gmud_test_{}_{}",
@@ -201,28 +222,57 @@ impl TestApp {
             .await
             .expect("clone template");
         let db_url = url_for(&db_name);
-        let pool = gmud_api::db::build_pool(&db_url, 8).expect("pool");
-        let clock = ManualClock::new(start_of_tests());
-        let state = AppState {
-            pool,
-            clock: Arc::new(clock.clone()),
-            jwt: JwtKeys::new(
-                b"test-secret-test-secret-test-secret!",
-                chrono::Duration::minutes(15),
-            ),
+        let smtp = if opts.smtp_down {
+            SmtpSink::reserve()
+        } else {
+            SmtpSink::start().await
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().unwrap().port();
-        let server = gmud_api::app::serve(listener, state, Some(2)).expect("serve");
+        let base = format!("http://127.0.0.1:{port}");
+        let clock = ManualClock::new(start_of_tests());
+        let state = instance_state(&db_url, &clock, &smtp, &base);
+        let server = gmud_api::app::serve(listener, state.clone(), Some(2)).expect("serve");
         tokio::spawn(server);
         TestApp {
-            base: format!("http://127.0.0.1:{port}"),
+            base,
             clock,
+            state,
+            smtp,
             client: reqwest::Client::new(),
             db_name,
             db_url,
             tokens: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Another server instance's state on the same database, clock and SMTP server: its
+    /// workers compete with this one's for the same jobs.
+    pub fn another_instance(&self) -> AppState {
+        instance_state(&self.db_url, &self.clock, &self.smtp, &self.base)
+    }
+
+    /// Runs the due jobs, as the server's workers would (mail goes out through SMTP).
+    pub async fn run_jobs(&self) -> Vec<gmud_api::jobs::Ran> {
+        gmud_api::jobs::drain(&self.state).await.expect("run jobs")
+    }
+
+    /// The messages the SMTP server received for a demo user.
+    pub async fn mails_to(&self, username: &str) -> Vec<Mail> {
+        let email = self.email_of(username).await;
+        self.smtp.mails_to(&email)
+    }
+
+    pub async fn email_of(&self, username: &str) -> String {
+        let (client, conn) = tokio_postgres::connect(&self.db_url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(conn);
+        client
+            .query_one("SELECT email FROM users WHERE username = $1", &[&username])
+            .await
+            .expect("user")
+            .get::<_, String>(0)
     }
 
     /// What the server's clock reads.
@@ -365,6 +415,49 @@ impl Drop for TestApp {
             });
         })
         .join();
+    }
+}
+
+fn instance_state(db_url: &str, clock: &ManualClock, smtp: &SmtpSink, base: &str) -> AppState {
+    AppState {
+        pool: gmud_api::db::build_pool(db_url, 8).expect("pool"),
+        clock: Arc::new(clock.clone()),
+        jwt: JwtKeys::new(
+            b"test-secret-test-secret-test-secret!",
+            chrono::Duration::minutes(15),
+        ),
+        mailer: Arc::new(
+            gmud_api::mail::Mailer::new(
+                "gmud <gmud@gmud.test>",
+                Some(&smtp.url()),
+                std::path::PathBuf::from("unused"),
+                std::time::Duration::from_secs(5),
+            )
+            .expect("mailer"),
+        ),
+        notifier: gmud_api::notify::Notifier {
+            signer: gmud_api::links::LinkSigner::new(LINK_KEY),
+            public_url: base.to_string(),
+        },
+    }
+}
+
+/// The approve and reject links of a vote e-mail (from its plain-text part).
+pub fn vote_links(mail: &Mail) -> (String, String) {
+    let urls: Vec<String> = mail
+        .text
+        .split_whitespace()
+        .filter(|w| w.contains("/vote/"))
+        .map(|w| {
+            w.trim_matches(|c: char| c == '<' || c == '>' || c == '(' || c == ')')
+                .to_string()
+        })
+        .collect();
+    let approve = urls.iter().find(|u| u.contains(".a.")).cloned();
+    let reject = urls.iter().find(|u| u.contains(".r.")).cloned();
+    match (approve, reject) {
+        (Some(a), Some(r)) => (a, r),
+        _ => panic!("no vote links in: {}\n{}", mail.subject, mail.text),
     }
 }
 

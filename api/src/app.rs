@@ -19,6 +19,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::PathConfig::default().error_handler(path_error))
             .service(controllers::health::health)
             .service(controllers::health::ready)
+            .configure(controllers::vote_links::routes)
             .service(
                 SwaggerUi::new("/docs/{_:.*}")
                     .url("/api/v1/openapi.json", crate::openapi::document()),
@@ -101,7 +102,12 @@ pub fn serve(
 ) -> std::io::Result<Server> {
     let mut server = HttpServer::new(move || {
         App::new()
-            .wrap(middleware::Logger::new("%r %s %Dms").exclude("/health"))
+            // Vote links are credentials until used: their tokens stay out of the access log.
+            .wrap(
+                middleware::Logger::new("%r %s %Dms")
+                    .exclude("/health")
+                    .exclude_regex("^/vote/"),
+            )
             .configure(configure(state.clone()))
     })
     .listen(listener)?;

@@ -76,6 +76,53 @@ impl fmt::Debug for ServerConfig {
     }
 }
 
+/// E-mail, links and the job workers.
+#[derive(Args, Clone)]
+pub struct MailConfig {
+    /// SMTP server, e.g. `smtp://mail:25`, `smtp://user:pass@mail:587?tls=required`
+    /// (STARTTLS) or `smtps://user:pass@mail:465`. Unset: mail is written as `.eml` files to
+    /// GMUD_MAIL_DIR.
+    #[arg(long, env = "GMUD_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Folder for `.eml` files when no SMTP server is set.
+    #[arg(long, env = "GMUD_MAIL_DIR", default_value = "var/mail")]
+    pub mail_dir: std::path::PathBuf,
+    /// Sender of every message.
+    #[arg(long, env = "GMUD_MAIL_FROM", default_value = "gmud <gmud@localhost>")]
+    pub mail_from: String,
+    /// SMTP timeout, in seconds: a slow server delays mail, it does not hold a worker forever.
+    #[arg(long, env = "GMUD_SMTP_TIMEOUT_SECONDS", default_value_t = 20)]
+    pub smtp_timeout_seconds: u64,
+    /// Base URL members reach this server at; vote links in e-mails start with it.
+    /// Default: http://<GMUD_BIND>.
+    #[arg(long, env = "GMUD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Key that signs vote links (at least 32 characters). Unset: a random key kept in the
+    /// database, shared by every instance.
+    #[arg(long, env = "GMUD_LINK_SECRET", hide_env_values = true)]
+    pub link_secret: Option<String>,
+    /// Job workers per process (mail, committee timers). 0 runs none (use `gmud worker`).
+    #[arg(long, env = "GMUD_JOB_WORKERS", default_value_t = 2)]
+    pub job_workers: usize,
+    /// How long an idle worker naps before looking for due jobs again, in milliseconds.
+    #[arg(long, env = "GMUD_JOB_POLL_MS", default_value_t = 1000)]
+    pub job_poll_ms: u64,
+}
+
+impl fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact))
+            .field("mail_dir", &self.mail_dir)
+            .field("mail_from", &self.mail_from)
+            .field("public_url", &self.public_url)
+            .field("link_secret", &self.link_secret.as_ref().map(|_| "****"))
+            .field("job_workers", &self.job_workers)
+            .field("job_poll_ms", &self.job_poll_ms)
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -89,6 +89,8 @@ struct Policy {
     window_weekday: String,
     window_start: String,
     window_duration_minutes: i32,
+    holiday_notice_days: i32,
+    cme_vote_hours: i32,
     note: String,
 }
 #[derive(Debug, Deserialize)]
@@ -209,6 +211,8 @@ pub async fn seed(
                     calendar_policies::window_start.eq(&p.window_start),
                     calendar_policies::window_duration_minutes.eq(p.window_duration_minutes),
                     calendar_policies::note.eq(&p.note),
+                    calendar_policies::holiday_notice_days.eq(p.holiday_notice_days),
+                    calendar_policies::cme_vote_hours.eq(p.cme_vote_hours),
                     calendar_policies::created_at.eq(now),
                 ))
                 .execute(conn)

@@ -2,7 +2,7 @@
 use clap::{Parser, Subcommand};
 use gmud_api::auth::JwtKeys;
 use gmud_api::clock::{OffsetClock, SystemClock};
-use gmud_api::config::{DatabaseConfig, ServerConfig};
+use gmud_api::config::{DatabaseConfig, MailConfig, ServerConfig};
 use gmud_api::state::AppState;
 use gmud_api::{app, db, fixtures};
 use std::process::ExitCode;
@@ -27,9 +27,20 @@ enum Command {
     Serve {
         #[command(flatten)]
         server: ServerConfig,
+        #[command(flatten)]
+        mail: MailConfig,
         /// Load the demo fixtures (users for every role, organisations, calendar, committees).
         #[arg(long)]
         demo: bool,
+    },
+    /// Run only the job workers (mail delivery, committee timers), for operators who run
+    /// them apart from the HTTP servers. Any number may run against one database.
+    Worker {
+        #[command(flatten)]
+        mail: MailConfig,
+        /// Replay from this instant (RFC 3339), as `serve --clock-start`.
+        #[arg(long, env = "GMUD_CLOCK_START")]
+        clock_start: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// Create the database if missing and apply pending migrations.
     Migrate,
@@ -94,6 +105,13 @@ fn main() -> ExitCode {
     }
 }
 
+fn rand_secret() -> Vec<u8> {
+    use rand::RngCore;
+    let mut b = vec![0u8; 32];
+    rand::thread_rng().fill_bytes(&mut b);
+    b
+}
+
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn prepare(db: &DatabaseConfig) -> Result<db::Pool, AnyError> {
@@ -111,6 +129,76 @@ async fn seed(pool: &db::Pool, demo: bool) -> Result<(), AnyError> {
     Ok(())
 }
 
+fn clock(start: Option<chrono::DateTime<chrono::Utc>>) -> Arc<dyn gmud_api::clock::Clock> {
+    match start {
+        Some(start) => {
+            tracing::warn!(%start, "replaying from GMUD_CLOCK_START: rules read a shifted clock");
+            Arc::new(OffsetClock::starting_at(start))
+        }
+        None => Arc::new(SystemClock),
+    }
+}
+
+/// The state every handler and job shares; `public_url` defaults to the bound address.
+async fn state(
+    pool: db::Pool,
+    clock: Arc<dyn gmud_api::clock::Clock>,
+    jwt: JwtKeys,
+    mail: &MailConfig,
+    default_public_url: String,
+) -> Result<AppState, AnyError> {
+    let mailer = gmud_api::mail::Mailer::new(
+        &mail.mail_from,
+        mail.smtp_url.as_deref(),
+        mail.mail_dir.clone(),
+        std::time::Duration::from_secs(mail.smtp_timeout_seconds),
+    )?;
+    let key = {
+        let mut conn = pool.get().await?;
+        gmud_api::links::load_key(&mut conn, mail.link_secret.as_deref(), clock.now()).await?
+    };
+    Ok(AppState {
+        pool,
+        clock,
+        jwt,
+        mailer: Arc::new(mailer),
+        notifier: gmud_api::notify::Notifier {
+            signer: gmud_api::links::LinkSigner::new(&key),
+            public_url: mail
+                .public_url
+                .clone()
+                .unwrap_or(default_public_url)
+                .trim_end_matches('/')
+                .to_string(),
+        },
+    })
+}
+
+/// Queues the calendar tick and starts the job workers.
+async fn start_workers(state: &AppState, mail: &MailConfig) -> Result<(), AnyError> {
+    if mail.job_workers == 0 {
+        return Ok(());
+    }
+    {
+        let mut conn = state.pool.get().await?;
+        gmud_api::committee_clock::ensure_tick(&mut conn, state.clock.now())
+            .await
+            .map_err(|e| e.problem().detail)?;
+    }
+    gmud_api::jobs::spawn_workers(
+        state.clone(),
+        mail.job_workers,
+        std::time::Duration::from_millis(mail.job_poll_ms),
+    );
+    match state.mailer.folder() {
+        Some(dir) => {
+            tracing::info!(dir = %dir.display(), "no GMUD_SMTP_URL: mail is written as .eml files")
+        }
+        None => tracing::info!("mail goes through SMTP"),
+    }
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<(), AnyError> {
     match cli.command {
         Command::Migrate => {
@@ -123,6 +211,23 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             println!("seeded{}", if demo { " (with demo data)" } else { "" });
         }
         Command::Openapi => print!("{}", gmud_api::openapi::document_json()),
+        Command::Worker { mail, clock_start } => {
+            let pool = prepare(&cli.db).await?;
+            let mut mail = mail;
+            mail.job_workers = mail.job_workers.max(1);
+            let jwt = JwtKeys::new(&rand_secret(), chrono::Duration::minutes(1));
+            let state = state(
+                pool,
+                clock(clock_start),
+                jwt,
+                &mail,
+                "http://127.0.0.1:8080".into(),
+            )
+            .await?;
+            start_workers(&state, &mail).await?;
+            println!("gmud worker running {} job workers", mail.job_workers);
+            tokio::signal::ctrl_c().await?;
+        }
         Command::User {
             command:
                 UserCommand::Create {
@@ -162,7 +267,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             .map_err(|e| e.problem().detail)?;
             println!("created user {id}");
         }
-        Command::Serve { server, demo } => {
+        Command::Serve { server, mail, demo } => {
             tracing::info!(db = ?cli.db, server = ?server, "starting");
             let pool = prepare(&cli.db).await?;
             seed(&pool, demo).await?;
@@ -171,29 +276,27 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 Some(_) => return Err("GMUD_JWT_SECRET must be at least 32 characters".into()),
                 None => {
                     tracing::warn!("GMUD_JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
-                    use rand::RngCore;
-                    let mut b = vec![0u8; 32];
-                    rand::thread_rng().fill_bytes(&mut b);
-                    b
+                    rand_secret()
                 }
             };
-            let state = AppState {
+            let state = state(
                 pool,
-                clock: match server.clock_start {
-                    Some(start) => {
-                        tracing::warn!(%start, "replaying from GMUD_CLOCK_START: rules read a shifted clock");
-                        Arc::new(OffsetClock::starting_at(start))
-                    }
-                    None => Arc::new(SystemClock),
-                },
-                jwt: JwtKeys::new(&secret, chrono::Duration::minutes(server.token_ttl_minutes)),
-            };
+                clock(server.clock_start),
+                JwtKeys::new(&secret, chrono::Duration::minutes(server.token_ttl_minutes)),
+                &mail,
+                format!("http://{}", server.bind),
+            )
+            .await?;
+            start_workers(&state, &mail).await?;
             let listener = std::net::TcpListener::bind(server.bind)
                 .map_err(|e| format!("cannot listen on {}: {e} (set GMUD_BIND)", server.bind))?;
             let addr = listener.local_addr()?;
             println!("gmud listening on http://{addr}");
             println!("  interactive API docs: http://{addr}/docs/");
             println!("  OpenAPI document:     http://{addr}/api/v1/openapi.json");
+            if let Some(dir) = state.mailer.folder() {
+                println!("  e-mail (no SMTP set): .eml files in {}", dir.display());
+            }
             if demo {
                 let d = fixtures::demo();
                 println!("  demo users (password `{}`):", d.password);

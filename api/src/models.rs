@@ -107,6 +107,8 @@ pub struct PolicyRow {
     pub note: String,
     pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
+    pub holiday_notice_days: i32,
+    pub cme_vote_hours: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -136,6 +138,8 @@ pub struct Meeting {
     pub closed_by: Option<i64>,
     pub closed_at: Option<DateTime<Utc>>,
     pub close_note: Option<String>,
+    pub agenda_frozen_at: Option<DateTime<Utc>>,
+    pub holiday_flagged_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -228,6 +232,10 @@ pub struct Vote {
     pub revision: i32,
     pub meeting_id: Option<i64>,
     pub at: DateTime<Utc>,
+    /// A substitute who voted for `voter_id`; None when the voter voted.
+    pub cast_by: Option<i64>,
+    /// `api` or `email`.
+    pub channel: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

@@ -50,6 +50,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     for part in [
         c::committees::Doc::openapi(),
+        c::delegations::Doc::openapi(),
         c::meetings::Doc::openapi(),
         c::windows::Doc::openapi(),
         c::calendar_policy::Doc::openapi(),
@@ -57,6 +58,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
         c::calendars::Doc::openapi(),
         c::users::Doc::openapi(),
         c::templates::Doc::openapi(),
+        c::vote_links::Doc::openapi(),
+        c::jobs::Doc::openapi(),
     ] {
         doc.merge(part);
     }

@@ -116,6 +116,7 @@ pub async fn ensure_meetings(
     committee_id: i64,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> ApiResult<Vec<Meeting>> {
     let row = current_policy(conn).await?;
     let policy = policy_from_row(&row)?;
@@ -136,11 +137,16 @@ pub async fn ensure_meetings(
                 )
             })
             .collect();
-        diesel::insert_into(committee_meetings::table)
+        let created: Vec<Meeting> = diesel::insert_into(committee_meetings::table)
             .values(values)
             .on_conflict_do_nothing()
-            .execute(conn)
+            .returning(Meeting::as_returning())
+            .get_results(conn)
             .await?;
+        // A meeting's timers are set when it comes to exist, in the same transaction.
+        for m in &created {
+            crate::committee_clock::schedule_meeting_timers(conn, m, now).await?;
+        }
     }
     let dates: Vec<NaiveDate> = occ.iter().map(|m| m.occurrence.original_date).collect();
     // Rescheduled occurrences may have moved into or out of the range: select by both.

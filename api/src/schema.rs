@@ -90,6 +90,8 @@ diesel::table! {
         note -> Text,
         created_by -> Nullable<Int8>,
         created_at -> Timestamptz,
+        holiday_notice_days -> Int4,
+        cme_vote_hours -> Int4,
     }
 }
 
@@ -126,6 +128,8 @@ diesel::table! {
         closed_by -> Nullable<Int8>,
         closed_at -> Nullable<Timestamptz>,
         close_note -> Nullable<Text>,
+        agenda_frozen_at -> Nullable<Timestamptz>,
+        holiday_flagged_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -253,6 +257,8 @@ diesel::table! {
         revision -> Int4,
         meeting_id -> Nullable<Int8>,
         at -> Timestamptz,
+        cast_by -> Nullable<Int8>,
+        channel -> Text,
     }
 }
 
@@ -281,6 +287,71 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> Int8,
+        kind -> Text,
+        payload -> Jsonb,
+        dedup_key -> Nullable<Text>,
+        status -> Text,
+        run_at -> Timestamptz,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    vote_links (id) {
+        id -> Int8,
+        rdm_id -> Int8,
+        committee_id -> Int8,
+        voter_id -> Int8,
+        recipient_id -> Int8,
+        revision -> Int4,
+        meeting_id -> Nullable<Int8>,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        used_decision -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    delegations (id) {
+        id -> Int8,
+        member_id -> Int8,
+        substitute_id -> Int8,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        reason -> Text,
+        created_by -> Int8,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_by -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    window_flex_votes (flex_id, voter_id) {
+        flex_id -> Int8,
+        voter_id -> Int8,
+        decision -> Text,
+        reason -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(topologies -> organizations (organization_id));
 diesel::joinable!(configuration_items -> organizations (organization_id));
@@ -294,6 +365,8 @@ diesel::joinable!(rdm_items -> configuration_items (item_id));
 diesel::joinable!(rdm_votes -> rdms (rdm_id));
 diesel::joinable!(rdm_transitions -> rdms (rdm_id));
 diesel::joinable!(window_flexes -> maintenance_windows (window_id));
+diesel::joinable!(vote_links -> rdms (rdm_id));
+diesel::joinable!(window_flex_votes -> window_flexes (flex_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -318,4 +391,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     rdm_votes,
     rdm_transitions,
     idempotency_keys,
+    jobs,
+    server_secrets,
+    vote_links,
+    delegations,
+    window_flex_votes,
 );

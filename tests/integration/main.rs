@@ -1,8 +1,13 @@
 //! One test binary: the API over HTTP, each test on its own database.
 mod auth;
 mod catalog;
+mod committee_clock;
+mod delegations;
+mod flexes;
+mod mail;
 mod openapi;
 mod rdm_lifecycle;
 mod rdm_rules;
 mod scheduling;
 mod setup;
+mod vote_links;

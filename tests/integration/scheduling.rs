@@ -651,10 +651,32 @@ async fn windows_show_bookings_conflicts_and_flexes() {
         .post_empty(&cm1, &format!("{flexes}/99999/approve"))
         .await;
     assert_eq!(r.status, 404);
+    // Consensual: cm1's approval alone leaves it pending, the window unchanged.
     let r = app.post_empty(&cm1, &approve).await;
     assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["flex"]["status"], "pending");
+    assert_eq!(r.body["flex"]["approvals"], 1);
+    assert_eq!(
+        r.body["flex"]["pending_voter_ids"],
+        json!([app.user_id("cm2").await])
+    );
+    assert_eq!(r.body["window"]["starts_at"], "2026-11-26T03:00:00Z");
+    assert_eq!(r.body["window"]["flexed"], false);
+    assert_eq!(r.body["misfits"], json!([]));
+    let r = app.post_empty(&cm1, &approve).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("already_voted")),
+        "{r:?}"
+    );
+    // cm2, the last CM member, completes it: the window takes the new times.
+    let cm2 = app.token("cm2").await;
+    let r = app.post_empty(&cm2, &approve).await;
+    assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["flex"]["status"], "approved");
-    assert_eq!(r.body["flex"]["decided_by"], app.user_id("cm1").await);
+    assert_eq!(r.body["flex"]["decided_by"], app.user_id("cm2").await);
+    assert_eq!(r.body["flex"]["approvals"], 2);
+    assert_eq!(r.body["flex"]["pending_voter_ids"], json!([]));
     assert_eq!(r.body["window"]["starts_at"], "2026-11-26T05:00:00Z");
     assert_eq!(r.body["window"]["ends_at"], "2026-11-26T11:00:00Z");
     assert_eq!(r.body["window"]["flexed"], true);
@@ -665,7 +687,6 @@ async fn windows_show_bookings_conflicts_and_flexes() {
         wid,
         "not unbooked: the change manager decides"
     );
-    let cm2 = app.token("cm2").await;
     let r = app.post_empty(&cm2, &approve).await;
     assert_eq!(
         (r.status, r.body["code"].as_str()),

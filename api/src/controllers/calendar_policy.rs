@@ -43,6 +43,10 @@ pub struct PolicyView {
     pub window_start: String,
     pub window_duration_minutes: i32,
     pub note: String,
+    /// How many days ahead a meeting on a holiday is flagged to the change managers.
+    pub holiday_notice_days: i32,
+    /// How long the CME's e-mail vote links stay valid, in hours.
+    pub cme_vote_hours: i32,
     pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
@@ -61,6 +65,8 @@ impl From<PolicyRow> for PolicyView {
             window_start: p.window_start,
             window_duration_minutes: p.window_duration_minutes,
             note: p.note,
+            holiday_notice_days: p.holiday_notice_days,
+            cme_vote_hours: p.cme_vote_hours,
             created_by: p.created_by,
             created_at: p.created_at,
         }
@@ -106,6 +112,23 @@ pub struct PolicyInput {
     #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub note: String,
+    /// Days ahead a meeting on a holiday is flagged to the change managers (default 14).
+    #[serde(default = "default_holiday_notice_days")]
+    #[validate(range(min = 1, max = 90))]
+    #[schema(minimum = 1, maximum = 90, default = 14)]
+    pub holiday_notice_days: i32,
+    /// Hours the CME's e-mail vote links stay valid (default 24).
+    #[serde(default = "default_cme_vote_hours")]
+    #[validate(range(min = 1, max = 168))]
+    #[schema(minimum = 1, maximum = 168, default = 24)]
+    pub cme_vote_hours: i32,
+}
+
+fn default_holiday_notice_days() -> i32 {
+    14
+}
+fn default_cme_vote_hours() -> i32 {
+    24
 }
 
 /// The input checked by the domain, normalised (weekday names, HH:MM), or every bad field.
@@ -177,6 +200,8 @@ fn checked(input: &PolicyInput) -> Result<PolicyInput, Vec<FieldError>> {
         window_start: hm(w.start()),
         window_duration_minutes: input.window_duration_minutes,
         note: input.note.trim().to_string(),
+        holiday_notice_days: input.holiday_notice_days,
+        cme_vote_hours: input.cme_vote_hours,
     })
 }
 
@@ -276,6 +301,8 @@ pub async fn put_policy(
                 window_start: std::mem::take(&mut input.window_start),
                 window_duration_minutes: input.window_duration_minutes,
                 note: std::mem::take(&mut input.note),
+                holiday_notice_days: input.holiday_notice_days,
+                cme_vote_hours: input.cme_vote_hours,
                 created_by: Some(user.id),
                 created_at: now,
             };

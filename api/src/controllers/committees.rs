@@ -362,7 +362,7 @@ pub async fn update_committee(
             .execute(conn)
             .await?;
         // A new policy may decide RDMs already voted on, or make one undecidable (refused).
-        resettle_committee(conn, id, now).await?;
+        resettle_committee(conn, &state.notifier, id, now).await?;
         Ok(())
     })
     .await?;
@@ -414,7 +414,7 @@ pub async fn add_member(
             .execute(conn)
             .await?;
         // A new required voter can turn a pending majority into a decision either way.
-        resettle_committee(conn, id, now).await?;
+        resettle_committee(conn, &state.notifier, id, now).await?;
         Ok(())
     })
     .await?;
@@ -452,7 +452,9 @@ pub async fn remove_member(
             )));
         }
         // The votes still missing may have been this member's only: decide what can be.
-        resettle_committee(conn, id, now).await?;
+        resettle_committee(conn, &state.notifier, id, now).await?;
+        // A pending window flex may have waited on this member alone.
+        crate::controllers::windows::resettle_flexes(conn, now).await?;
         Ok(())
     })
     .await?;

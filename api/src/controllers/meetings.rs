@@ -59,6 +59,10 @@ pub struct MeetingView {
     pub closed_by: Option<i64>,
     pub closed_at: Option<DateTime<Utc>>,
     pub close_note: Option<String>,
+    /// When the cut-off froze its agenda and sent it to the members.
+    pub agenda_frozen_at: Option<DateTime<Utc>>,
+    /// When the change managers were told it falls on a holiday.
+    pub holiday_flagged_at: Option<DateTime<Utc>>,
 }
 
 fn needs_reschedule(m: &Meeting) -> bool {
@@ -82,6 +86,8 @@ impl From<Meeting> for MeetingView {
             closed_by: m.closed_by,
             closed_at: m.closed_at,
             close_note: m.close_note,
+            agenda_frozen_at: m.agenda_frozen_at,
+            holiday_flagged_at: m.holiday_flagged_at,
         }
     }
 }
@@ -267,7 +273,7 @@ pub async fn list_meetings(
             ))
         }
     };
-    let meetings = ensure_meetings(&mut conn, committee_id, from, to).await?;
+    let meetings = ensure_meetings(&mut conn, committee_id, from, to, state.clock.now()).await?;
     let out: Vec<MeetingView> = meetings.into_iter().map(MeetingView::from).collect();
     Ok(HttpResponse::Ok().json(out))
 }
@@ -351,6 +357,8 @@ pub async fn reschedule_meeting(
                 .execute(conn)
                 .await?;
             let m = find(conn, id, false).await?;
+            // New timers for the new instants; the old ones find the meeting moved and do nothing.
+            crate::committee_clock::schedule_meeting_timers(conn, &m, now).await?;
             detail(conn, m).await
         })
         .await?;
@@ -398,66 +406,87 @@ pub async fn close_meeting(
                     format!("meeting {id} has not started yet; reschedule it instead"),
                 ));
             }
-            diesel::update(committee_meetings::table.find(id))
-                .set((
-                    committee_meetings::status.eq("closed"),
-                    committee_meetings::closed_by.eq(user.id),
-                    committee_meetings::closed_at.eq(now),
-                    committee_meetings::close_note.eq(&note),
-                ))
-                .execute(conn)
-                .await?;
-            let pending: Vec<Rdm> = t::table
-                .filter(t::meeting_id.eq(id))
-                .filter(t::state.eq("awaiting_committee"))
-                .order(t::id)
-                .for_update()
-                .select(Rdm::as_select())
-                .load(conn)
-                .await?;
-            let mut next_id = None;
-            if !pending.is_empty() {
-                // After its end, and never onto a meeting whose cut-off has already passed
-                // (a meeting closed late).
-                let next =
-                    next_meeting(conn, m.committee_id, carry_over_ready_at(m.ends_at, now)).await?;
-                next_id = Some(next.id);
-                for rdm in &pending {
-                    diesel::update(t::table.find(rdm.id))
-                        .set(t::meeting_id.eq(next.id))
-                        .execute(conn)
-                        .await?;
-                    rdms::bump(conn, rdm, now).await?;
-                    rdms::record(
-                        conn,
-                        rdm.id,
-                        "carry_over",
-                        Some("awaiting_committee"),
-                        "awaiting_committee",
-                        Some(user.id),
-                        None,
-                        serde_json::json!({
-                            "from_meeting_id": id,
-                            "to_meeting_id": next.id,
-                            "note": note,
-                        }),
-                        now,
-                    )
-                    .await?;
-                }
-                // TODO(notifications): tell the requester group and the voters that these RDMs
-                // moved (SPEC §3.2 step 6), through the mail outbox once it exists.
-            }
-            let m = find(conn, id, false).await?;
-            Ok(CloseResult {
-                meeting: m.into(),
-                carried_over: pending.iter().map(|r| r.id).collect(),
-                next_meeting_id: next_id,
-                note,
-            })
+            close_and_carry_over(conn, &state.notifier, m, Some(user.id), note, now).await
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// Closes meeting `m` (locked by the caller) and carries the RDMs still awaiting the committee
+/// over to the next meeting whose cut-off they meet; everyone concerned is told. `closed_by`
+/// is None when the meeting's end timer closes it.
+pub async fn close_and_carry_over(
+    conn: &mut AsyncPgConnection,
+    notifier: &crate::notify::Notifier,
+    m: Meeting,
+    closed_by: Option<i64>,
+    note: Option<String>,
+    now: DateTime<Utc>,
+) -> ApiResult<CloseResult> {
+    let id = m.id;
+    diesel::update(committee_meetings::table.find(id))
+        .set((
+            committee_meetings::status.eq("closed"),
+            committee_meetings::closed_by.eq(closed_by),
+            committee_meetings::closed_at.eq(now),
+            committee_meetings::close_note.eq(&note),
+        ))
+        .execute(conn)
+        .await?;
+    let pending: Vec<Rdm> = t::table
+        .filter(t::meeting_id.eq(id))
+        .filter(t::state.eq("awaiting_committee"))
+        .order(t::id)
+        .for_update()
+        .select(Rdm::as_select())
+        .load(conn)
+        .await?;
+    let mut next_id = None;
+    if !pending.is_empty() {
+        // After its end, and never onto a meeting whose cut-off has already passed
+        // (a meeting closed late).
+        let next = next_meeting(
+            conn,
+            m.committee_id,
+            carry_over_ready_at(m.ends_at, now),
+            now,
+        )
+        .await?;
+        next_id = Some(next.id);
+        for rdm in &pending {
+            diesel::update(t::table.find(rdm.id))
+                .set(t::meeting_id.eq(next.id))
+                .execute(conn)
+                .await?;
+            rdms::bump(conn, rdm, now).await?;
+            rdms::record(
+                conn,
+                rdm.id,
+                "carry_over",
+                Some("awaiting_committee"),
+                "awaiting_committee",
+                closed_by,
+                None,
+                serde_json::json!({
+                    "from_meeting_id": id,
+                    "to_meeting_id": next.id,
+                    "note": note,
+                }),
+                now,
+            )
+            .await?;
+            // Everyone is told (SPEC §3.2 step 6); missing voters get links for the new meeting.
+            let moved = rdms::find(conn, rdm.id).await?;
+            crate::notify::carried_over(conn, notifier, &moved, &m, &next, now).await?;
+        }
+    }
+    let m = find(conn, id, false).await?;
+    Ok(CloseResult {
+        meeting: m.into(),
+        carried_over: pending.iter().map(|r| r.id).collect(),
+        next_meeting_id: next_id,
+        note,
+    })
 }
 
 #[derive(OpenApi)]

@@ -5,11 +5,14 @@ pub mod calendars;
 pub mod catalog;
 pub mod committees;
 pub mod common;
+pub mod delegations;
 pub mod health;
+pub mod jobs;
 pub mod meetings;
 pub mod rdms;
 pub mod templates;
 pub mod users;
+pub mod vote_links;
 pub mod windows;
 
 use actix_web::web;
@@ -19,6 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(auth::issue_token).service(auth::me);
     rdms::routes(cfg);
     committees::routes(cfg);
+    delegations::routes(cfg);
     meetings::routes(cfg);
     windows::routes(cfg);
     calendar_policy::routes(cfg);
@@ -26,4 +30,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     calendars::routes(cfg);
     users::routes(cfg);
     templates::routes(cfg);
+    jobs::routes(cfg);
 }

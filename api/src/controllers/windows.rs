@@ -8,13 +8,15 @@ use crate::models::{Window, WindowFlex};
 use crate::rdms::{self, STAFF};
 use crate::scheduling::{ensure_windows, range_or_default};
 use crate::schema::{
-    committee_members, committees, maintenance_windows, rdm_items, rdms as t, window_flexes,
+    committee_members, committees, maintenance_windows, rdm_items, rdms as t, users,
+    window_flex_votes, window_flexes,
 };
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::approval::{tally_votes, ApprovalPolicy, Outcome, VoteDecision};
 use domain::roles::Role;
 use domain::schedule::{check_fit, find_conflicts};
 use serde::{Deserialize, Serialize};
@@ -81,6 +83,17 @@ pub struct ConflictView {
     pub rdm_ids: Vec<i64>,
 }
 
+/// One CM member's vote on a flex.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FlexVoteView {
+    pub voter_id: i64,
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// Required to reject.
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FlexView {
     pub id: i64,
@@ -91,32 +104,111 @@ pub struct FlexView {
     pub new_ends_at: DateTime<Utc>,
     /// Why the change manager asked.
     pub reason: String,
-    /// `pending`, `approved` or `rejected`.
+    /// `pending` until every member of the CM approves (`approved`: the window takes the new
+    /// times) or one rejects (`rejected`).
     pub status: String,
     pub requested_by: i64,
     pub requested_at: DateTime<Utc>,
+    /// The member whose vote decided it: the last approval, or the rejection.
     pub decided_by: Option<i64>,
     pub decided_at: Option<DateTime<Utc>>,
-    /// Why the committee decided as it did (required to reject).
+    /// The reason given with the deciding vote (a rejection always has one).
     pub decision_reason: Option<String>,
+    pub approvals: u32,
+    pub rejections: u32,
+    /// Members of the CM still to vote while it is pending; empty once decided.
+    pub pending_voter_ids: Vec<i64>,
+    /// The votes, oldest first.
+    pub votes: Vec<FlexVoteView>,
 }
 
-impl From<WindowFlex> for FlexView {
-    fn from(f: WindowFlex) -> Self {
-        FlexView {
-            id: f.id,
-            window_id: f.window_id,
-            new_starts_at: f.new_starts_at,
-            new_ends_at: f.new_ends_at,
-            reason: f.reason,
-            status: f.status,
-            requested_by: f.requested_by,
-            requested_at: f.requested_at,
-            decided_by: f.decided_by,
-            decided_at: f.decided_at,
-            decision_reason: f.decision_reason,
-        }
-    }
+/// Who decides a flex: every active member of the CM (SPEC §3.4), by user id.
+pub async fn flex_voters(conn: &mut AsyncPgConnection) -> ApiResult<Vec<i64>> {
+    let mut ids: Vec<i64> = committee_members::table
+        .inner_join(committees::table)
+        .inner_join(users::table)
+        .filter(committees::kind.eq("cm"))
+        .filter(users::active.eq(true))
+        .select(committee_members::user_id)
+        .load(conn)
+        .await?;
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = window_flex_votes)]
+struct FlexVoteRow {
+    flex_id: i64,
+    voter_id: i64,
+    decision: String,
+    reason: Option<String>,
+    at: DateTime<Utc>,
+}
+
+/// Views of `flexes` with their votes, in two queries.
+async fn flex_views(
+    conn: &mut AsyncPgConnection,
+    flexes: Vec<WindowFlex>,
+) -> ApiResult<Vec<FlexView>> {
+    let ids: Vec<i64> = flexes.iter().map(|f| f.id).collect();
+    let votes: Vec<FlexVoteRow> = window_flex_votes::table
+        .filter(window_flex_votes::flex_id.eq_any(&ids))
+        .order((window_flex_votes::at, window_flex_votes::voter_id))
+        .select(FlexVoteRow::as_select())
+        .load(conn)
+        .await?;
+    let required = if flexes.iter().any(|f| f.status == "pending") {
+        flex_voters(conn).await?
+    } else {
+        vec![]
+    };
+    Ok(flexes
+        .into_iter()
+        .map(|f| {
+            let votes: Vec<FlexVoteView> = votes
+                .iter()
+                .filter(|v| v.flex_id == f.id)
+                .map(|v| FlexVoteView {
+                    voter_id: v.voter_id,
+                    decision: v.decision.clone(),
+                    reason: v.reason.clone(),
+                    at: v.at,
+                })
+                .collect();
+            let pending_voter_ids = if f.status == "pending" {
+                required
+                    .iter()
+                    .copied()
+                    .filter(|u| !votes.iter().any(|v| v.voter_id == *u))
+                    .collect()
+            } else {
+                vec![]
+            };
+            FlexView {
+                approvals: votes.iter().filter(|v| v.decision == "approve").count() as u32,
+                rejections: votes.iter().filter(|v| v.decision == "reject").count() as u32,
+                pending_voter_ids,
+                votes,
+                id: f.id,
+                window_id: f.window_id,
+                new_starts_at: f.new_starts_at,
+                new_ends_at: f.new_ends_at,
+                reason: f.reason,
+                status: f.status,
+                requested_by: f.requested_by,
+                requested_at: f.requested_at,
+                decided_by: f.decided_by,
+                decided_at: f.decided_at,
+                decision_reason: f.decision_reason,
+            }
+        })
+        .collect())
+}
+
+async fn flex_view(conn: &mut AsyncPgConnection, f: WindowFlex) -> ApiResult<FlexView> {
+    Ok(flex_views(conn, vec![f]).await?.remove(0))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -153,12 +245,14 @@ pub struct FlexDecisionRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FlexDecision {
+    /// The flex after your vote, with every vote and who is still to vote.
     pub flex: FlexView,
+    /// The window: with its new times once the flex is approved.
     pub window: WindowView,
-    /// The reason given with the decision.
+    /// The reason given with your vote.
     pub reason: Option<String>,
-    /// Booked RDMs that no longer fit the window after an approval: the change manager
-    /// decides whether to move them.
+    /// Booked RDMs that no longer fit the window after the flex was approved: the change
+    /// manager decides whether to move them.
     pub misfits: Vec<i64>,
 }
 
@@ -337,15 +431,13 @@ pub async fn get_window(
             rdm_ids: c.rdms,
         })
         .collect();
-    let flexes: Vec<FlexView> = window_flexes::table
+    let flexes: Vec<WindowFlex> = window_flexes::table
         .filter(window_flexes::window_id.eq(w.id))
         .order(window_flexes::id)
         .select(WindowFlex::as_select())
         .load(&mut conn)
-        .await?
-        .into_iter()
-        .map(FlexView::from)
-        .collect();
+        .await?;
+    let flexes = flex_views(&mut conn, flexes).await?;
     let window = view(&mut conn, w).await?;
     Ok(HttpResponse::Ok().json(WindowDetail {
         window,
@@ -356,7 +448,8 @@ pub async fn get_window(
 }
 
 /// Ask to move or extend this one occurrence for an external reason. It takes effect only
-/// once a member of the CM approves it; a permanent change is a new calendar policy version.
+/// once every member of the CM approves it (one rejection refuses it); the members are told
+/// by e-mail. A permanent change is a new calendar policy version.
 #[utoipa::path(
     post, path = "/api/v1/windows/{id}/flexes", tag = "windows",
     request_body = FlexRequest,
@@ -398,6 +491,12 @@ pub async fn request_flex(
                     format!("window {id} already has a flex awaiting the committee"),
                 ));
             }
+            if flex_voters(conn).await?.is_empty() {
+                return Err(ApiError::conflict(
+                    "no_cm_members",
+                    "the CM has no active members to approve a flex",
+                ));
+            }
             let f: WindowFlex = diesel::insert_into(window_flexes::table)
                 .values((
                     window_flexes::window_id.eq(id),
@@ -410,7 +509,20 @@ pub async fn request_flex(
                 .returning(WindowFlex::as_returning())
                 .get_result(conn)
                 .await?;
-            Ok(FlexView::from(f))
+            // The CM's members hear of it in this transaction (SPEC §8).
+            crate::notify::flex_requested(
+                conn,
+                &state.notifier,
+                id,
+                f.id,
+                (w.starts_at, w.ends_at),
+                (f.new_starts_at, f.new_ends_at),
+                &reason,
+                user.id,
+                now,
+            )
+            .await?;
+            flex_view(conn, f).await
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -418,7 +530,112 @@ pub async fn request_flex(
         .json(flex))
 }
 
-/// Decides a pending flex: on approval the window takes the new times.
+/// Applies the CM's decision on the pending flex `f` of window `w` (both locked by the
+/// caller) if its votes now reach one: consensual, every active CM member approves, or one
+/// rejection refuses it. `decided_by` and `reason` are the deciding vote's. Returns the flex
+/// and window as they are after, and the booked RDMs that no longer fit an approved flex.
+async fn settle_flex(
+    conn: &mut AsyncPgConnection,
+    w: Window,
+    f: WindowFlex,
+    decided_by: Option<i64>,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> ApiResult<(WindowFlex, Window, Vec<i64>)> {
+    if f.status != "pending" {
+        return Ok((f, w, vec![]));
+    }
+    let required = flex_voters(conn).await?;
+    let ballots: Vec<(i64, VoteDecision)> = window_flex_votes::table
+        .filter(window_flex_votes::flex_id.eq(f.id))
+        .select((window_flex_votes::voter_id, window_flex_votes::decision))
+        .load::<(i64, String)>(conn)
+        .await?
+        .into_iter()
+        .map(|(v, d)| {
+            let d = if d == "approve" {
+                VoteDecision::Approve
+            } else {
+                VoteDecision::Reject
+            };
+            (v, d)
+        })
+        .collect();
+    let status = match tally_votes(&ApprovalPolicy::Consensual, &required, &ballots) {
+        Ok(Outcome::Approved) if f.new_ends_at > now => "approved",
+        Ok(Outcome::Rejected) => "rejected",
+        // Still waiting (or too late to apply: a rejection still closes it).
+        _ => return Ok((f, w, vec![])),
+    };
+    let f: WindowFlex = diesel::update(window_flexes::table.find(f.id))
+        .set((
+            window_flexes::status.eq(status),
+            window_flexes::decided_by.eq(decided_by),
+            window_flexes::decided_at.eq(now),
+            window_flexes::decision_reason.eq(&reason),
+        ))
+        .returning(WindowFlex::as_returning())
+        .get_result(conn)
+        .await?;
+    if status != "approved" {
+        return Ok((f, w, vec![]));
+    }
+    let w: Window = diesel::update(maintenance_windows::table.find(w.id))
+        .set((
+            maintenance_windows::starts_at.eq(f.new_starts_at),
+            maintenance_windows::ends_at.eq(f.new_ends_at),
+            maintenance_windows::flexed.eq(true),
+        ))
+        .returning(Window::as_returning())
+        .get_result(conn)
+        .await?;
+    let m = misfits(conn, &w).await?;
+    Ok((f, w, m))
+}
+
+async fn lock_flex(
+    conn: &mut AsyncPgConnection,
+    window_id: i64,
+    flex_id: i64,
+) -> ApiResult<WindowFlex> {
+    window_flexes::table
+        .find(flex_id)
+        .filter(window_flexes::window_id.eq(window_id))
+        .for_update()
+        .select(WindowFlex::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(format!("flex {flex_id} of window {window_id}")))
+}
+
+/// Settles every pending flex after the CM's membership changed (a member who was the last
+/// one missing left, or a member joined): call it in the transaction of the change. Returns
+/// the flexes it decided.
+pub async fn resettle_flexes(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<i64>> {
+    let pending: Vec<(i64, i64)> = window_flexes::table
+        .filter(window_flexes::status.eq("pending"))
+        .order(window_flexes::id)
+        .select((window_flexes::window_id, window_flexes::id))
+        .load(conn)
+        .await?;
+    let mut decided = Vec::new();
+    for (window_id, flex_id) in pending {
+        let w = find(conn, window_id, true).await?;
+        let f = lock_flex(conn, window_id, flex_id).await?;
+        let (f, _, _) = settle_flex(conn, w, f, None, None, now).await?;
+        if f.status != "pending" {
+            decided.push(f.id);
+        }
+    }
+    Ok(decided)
+}
+
+/// Records the caller's vote on a pending flex; the flex is decided once every CM member has
+/// approved (the window takes the new times) or at the first rejection.
 async fn decide(
     state: &AppState,
     user: &AuthUser,
@@ -434,14 +651,7 @@ async fn decide(
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
     // Flexes are the CM's to approve (SPEC §3.4), not the CME's.
-    let on_cm: i64 = committee_members::table
-        .inner_join(committees::table)
-        .filter(committee_members::user_id.eq(user.id))
-        .filter(committees::kind.eq("cm"))
-        .count()
-        .get_result(&mut conn)
-        .await?;
-    if on_cm == 0 {
+    if !flex_voters(&mut conn).await?.contains(&user.id) {
         return Err(ApiError::Forbidden(
             "only a member of the CM may decide a window flex".into(),
         ));
@@ -455,19 +665,23 @@ async fn decide(
     }
     conn.transaction::<_, ApiError, _>(async |conn| {
         let w = find(conn, window_id, true).await?;
-        let f: WindowFlex = window_flexes::table
-            .find(flex_id)
-            .filter(window_flexes::window_id.eq(window_id))
-            .for_update()
-            .select(WindowFlex::as_select())
-            .first(conn)
-            .await
-            .optional()?
-            .ok_or_else(|| ApiError::not_found(format!("flex {flex_id} of window {window_id}")))?;
+        let f = lock_flex(conn, window_id, flex_id).await?;
         if f.status != "pending" {
             return Err(ApiError::conflict(
                 "flex_decided",
                 format!("flex {flex_id} was already {}", f.status),
+            ));
+        }
+        let voted: i64 = window_flex_votes::table
+            .filter(window_flex_votes::flex_id.eq(flex_id))
+            .filter(window_flex_votes::voter_id.eq(user.id))
+            .count()
+            .get_result(conn)
+            .await?;
+        if voted > 0 {
+            return Err(ApiError::conflict(
+                "already_voted",
+                format!("you have already voted on flex {flex_id}"),
             ));
         }
         if approve && f.new_ends_at <= now {
@@ -476,34 +690,19 @@ async fn decide(
                 format!("flex {flex_id} would end in the past; reject it"),
             ));
         }
-        let status = if approve { "approved" } else { "rejected" };
-        let f: WindowFlex = diesel::update(window_flexes::table.find(flex_id))
-            .set((
-                window_flexes::status.eq(status),
-                window_flexes::decided_by.eq(user.id),
-                window_flexes::decided_at.eq(now),
-                window_flexes::decision_reason.eq(&reason),
+        diesel::insert_into(window_flex_votes::table)
+            .values((
+                window_flex_votes::flex_id.eq(flex_id),
+                window_flex_votes::voter_id.eq(user.id),
+                window_flex_votes::decision.eq(if approve { "approve" } else { "reject" }),
+                window_flex_votes::reason.eq(&reason),
+                window_flex_votes::at.eq(now),
             ))
-            .returning(WindowFlex::as_returning())
-            .get_result(conn)
+            .execute(conn)
             .await?;
-        let (w, misfits) = if approve {
-            let w: Window = diesel::update(maintenance_windows::table.find(window_id))
-                .set((
-                    maintenance_windows::starts_at.eq(f.new_starts_at),
-                    maintenance_windows::ends_at.eq(f.new_ends_at),
-                    maintenance_windows::flexed.eq(true),
-                ))
-                .returning(Window::as_returning())
-                .get_result(conn)
-                .await?;
-            let m = misfits(conn, &w).await?;
-            (w, m)
-        } else {
-            (w, vec![])
-        };
+        let (f, w, misfits) = settle_flex(conn, w, f, Some(user.id), reason.clone(), now).await?;
         Ok(FlexDecision {
-            flex: f.into(),
+            flex: flex_view(conn, f).await?,
             window: view(conn, w).await?,
             reason,
             misfits,
@@ -512,8 +711,9 @@ async fn decide(
     .await
 }
 
-/// Approve a pending flex: the window takes its new times. Booked RDMs that no longer fit are
-/// listed in `misfits` (they stay booked: the change manager decides).
+/// Approve a pending flex: your vote. Once every member of the CM has approved, the window
+/// takes its new times; booked RDMs that no longer fit are then listed in `misfits` (they stay
+/// booked: the change manager decides). One vote per member.
 #[utoipa::path(
     post, path = "/api/v1/windows/{id}/flexes/{flex_id}/approve", tag = "windows",
     request_body(content = Option<FlexDecisionRequest>, description = "Optional"),
@@ -521,7 +721,7 @@ async fn decide(
         ("id" = i64, Path, description = "Window id"),
         ("flex_id" = i64, Path, description = "Flex id")
     ),
-    responses((status = 200, description = "Approved", body = FlexDecision)),
+    responses((status = 200, description = "Vote recorded; the flex (approved once all approved) and the window", body = FlexDecision)),
     security(("bearer" = [])),
     extensions(("x-roles" = json!(["committee_member (of the CM)"])))
 )]
@@ -537,7 +737,8 @@ pub async fn approve_flex(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Reject a pending flex (`reason` required): the window keeps its times.
+/// Reject a pending flex (`reason` required): one rejection refuses it at once, and the window
+/// keeps its times. One vote per member.
 #[utoipa::path(
     post, path = "/api/v1/windows/{id}/flexes/{flex_id}/reject", tag = "windows",
     request_body = FlexDecisionRequest,
@@ -570,6 +771,7 @@ pub async fn reject_flex(
         Booking,
         ConflictView,
         FlexView,
+        FlexVoteView,
         FlexRequest,
         FlexDecisionRequest,
         FlexDecision

@@ -4,6 +4,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{header, OptionalJson};
 use crate::models::{Meeting, Window};
+use crate::notify::{self, VoteMail};
 use crate::rdms::{self, check_if_match, etag, RdmView};
 use crate::scheduling::{ensure_meetings, HORIZON_WEEKS};
 use crate::schema::{committees, maintenance_windows, rdm_items, rdms as t};
@@ -137,12 +138,22 @@ pub async fn perform(
             }
             _ => {}
         }
-        // TODO(notifications, issue 3): written here, in this transaction: a veto or rejection
-        // to the requester group with its reason; an emergency sent to the CME to the change
-        // managers before execution.
-        rdms::apply(conn, &rdm, tr, Some(user.id), reason, detail, now).await?;
-        let rdm = rdms::find(conn, id).await?;
-        rdms::view(conn, rdm, user, now).await
+        rdms::apply(conn, &rdm, tr, Some(user.id), reason.clone(), detail, now).await?;
+        let after = rdms::find(conn, id).await?;
+        // Notifications, written in this transaction (SPEC §8).
+        let n = &state.notifier;
+        match action {
+            Action::Veto => notify::rdm_decided(conn, n, &rdm, false, "o gestor de mudanças", reason.as_deref(), now).await?,
+            Action::PoReject => notify::rdm_decided(conn, n, &rdm, false, "o product owner", reason.as_deref(), now).await?,
+            Action::Approve => notify::rdm_decided(conn, n, &rdm, true, "o gestor de mudanças", reason.as_deref(), now).await?,
+            Action::SendToCommittee => {
+                notify::vote_requests(conn, n, &after, VoteMail::Request, now).await?;
+            }
+            // Change managers hear of an emergency when it is raised, before any execution.
+            Action::Submit if after.rdm_type == "emergency" => notify::emergency_raised(conn, n, &after, user.id, now).await?,
+            _ => {}
+        }
+        rdms::view(conn, after, user, now).await
     })
     .await
 }
@@ -171,7 +182,7 @@ async fn book_committee(
     if !kind.meets() {
         return Ok((committee_id, None));
     }
-    let meeting = next_meeting(conn, committee_id, now).await?;
+    let meeting = next_meeting(conn, committee_id, now, now).await?;
     Ok((committee_id, Some(meeting)))
 }
 
@@ -180,17 +191,20 @@ pub async fn next_meeting(
     conn: &mut AsyncPgConnection,
     committee_id: i64,
     ready_at: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> ApiResult<Meeting> {
     let meetings = ensure_meetings(
         conn,
         committee_id,
         ready_at,
         ready_at + Duration::weeks(HORIZON_WEEKS),
+        now,
     )
     .await?;
     let open: Vec<&Meeting> = meetings
         .iter()
-        .filter(|m| m.status == "scheduled")
+        // A frozen agenda (its cut-off passed, even if the meeting moved since) takes no more.
+        .filter(|m| m.status == "scheduled" && m.agenda_frozen_at.is_none())
         .collect();
     let slots: Vec<AgendaSlot<i64>> = open
         .iter()

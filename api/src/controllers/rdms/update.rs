@@ -175,6 +175,8 @@ pub async fn update_rdm(
             }
             rdms::record(conn, id, "edit", Some(&rdm.state), &rdm.state, Some(user.id), None, serde_json::json!({ "fields": changed, "version": rdm.version + 1, "revision": rdm.revision + 1, "customer_notice_cleared": notice_cleared }), now).await?;
             let rdm = rdms::find(conn, id).await?;
+            // Links to the older revision no longer work: voters get fresh ones.
+            crate::notify::vote_requests(conn, &state.notifier, &rdm, crate::notify::VoteMail::Replacement, now).await?;
             rdms::view(conn, rdm, &user, now).await
         })
         .await?;

@@ -2,6 +2,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
 use crate::models::{Committee, Rdm, Vote};
+use crate::notify::Notifier;
 use crate::rdms::{self, RdmView, STAFF};
 use crate::schema::{committee_members, committees, rdm_involved_members, rdm_votes};
 use crate::state::AppState;
@@ -26,6 +27,11 @@ pub struct NewVote {
     #[validate(length(min = 1, max = 2000))]
     #[schema(min_length = 1, max_length = 2000)]
     pub reason: Option<String>,
+    /// Vote as the substitute of this member, who named you for the current period
+    /// (`/delegations`). The vote counts for the member and the history shows who cast it.
+    #[validate(range(min = 1))]
+    #[schema(minimum = 1)]
+    pub on_behalf_of: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,6 +44,10 @@ pub struct VoteView {
     /// Cast on the current revision: only these count. An edit asks everyone again.
     pub current: bool,
     pub at: DateTime<Utc>,
+    /// The substitute who cast it for `voter_id`, if any.
+    pub cast_by: Option<i64>,
+    /// `api` or `email` (a one-time link).
+    pub channel: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -153,6 +163,8 @@ async fn tally(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Tally> {
                 revision: v.revision,
                 current: v.revision == rdm.revision,
                 at: v.at,
+                cast_by: v.cast_by,
+                channel: v.channel,
             })
             .collect(),
     })
@@ -184,106 +196,34 @@ pub async fn cast_vote(
     let view = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let rdm = rdms::lock(conn, id).await?;
-            let st = rdms::parse_state(&rdm.state)?;
-            let awaiting = st == RdmState::AwaitingCommittee && rdm.committee_id.is_some();
-            let cid = rdm.committee_id.unwrap_or_default();
-            let required = awaiting && required_voters(conn, cid, id).await?.contains(&user.id);
-            let reason = body
-                .reason
-                .as_deref()
-                .map(str::trim)
-                .filter(|r| !r.is_empty())
-                .map(str::to_string);
-            if let Err(refusal) = check_vote(awaiting, required, body.decision, reason.is_some()) {
-                return Err(match refusal {
-                    VoteRefusal::NotAwaitingCommittee => {
-                        let f = rdms::load_facts(conn, &rdm, now).await?;
-                        ApiError::Transition(Box::new(domain::rdm::Refusal {
-                            kind: domain::rdm::RefusalKind::IllegalTransition,
-                            action: Action::CommitteeApprove,
-                            state: st,
-                            reason: format!("{refusal}; this RDM is {st}"),
-                            missing: vec![],
-                            allowed_actions: domain::rdm::allowed_actions(
-                                &f,
-                                &rdms::actor(&user, &rdm),
-                            ),
-                        }))
+            let voter_id = match body.on_behalf_of {
+                None => user.id,
+                Some(member) if member == user.id => user.id,
+                Some(member) => {
+                    if !crate::notify::is_substitute(conn, member, user.id, now).await? {
+                        return Err(ApiError::Forbidden(format!(
+                            "user {member} has not named you as substitute for this period"
+                        )));
                     }
-                    VoteRefusal::NotARequiredVoter => ApiError::Forbidden(refusal.to_string()),
-                    VoteRefusal::ReasonRequired => {
-                        ApiError::validation("reason", "required", refusal.to_string())
-                    }
-                });
-            }
-            let decision = match body.decision {
-                VoteDecision::Approve => "approve",
-                VoteDecision::Reject => "reject",
+                    member
+                }
             };
-            // One vote per voter and revision: a vote on an older revision is replaced.
-            let earlier: Option<i32> = rdm_votes::table
-                .filter(rdm_votes::rdm_id.eq(id))
-                .filter(rdm_votes::committee_id.eq(cid))
-                .filter(rdm_votes::voter_id.eq(user.id))
-                .select(rdm_votes::revision)
-                .first(conn)
-                .await
-                .optional()?;
-            match earlier {
-                Some(rev) if rev == rdm.revision => {
-                    return Err(ApiError::conflict(
-                        "already_voted",
-                        "you have already voted on this revision of the RDM",
-                    ));
-                }
-                Some(_) => {
-                    diesel::update(
-                        rdm_votes::table
-                            .filter(rdm_votes::rdm_id.eq(id))
-                            .filter(rdm_votes::committee_id.eq(cid))
-                            .filter(rdm_votes::voter_id.eq(user.id)),
-                    )
-                    .set((
-                        rdm_votes::decision.eq(decision),
-                        rdm_votes::reason.eq(&reason),
-                        rdm_votes::revision.eq(rdm.revision),
-                        rdm_votes::meeting_id.eq(rdm.meeting_id),
-                        rdm_votes::at.eq(now),
-                    ))
-                    .execute(conn)
-                    .await?;
-                }
-                None => {
-                    diesel::insert_into(rdm_votes::table)
-                        .values((
-                            rdm_votes::rdm_id.eq(id),
-                            rdm_votes::committee_id.eq(cid),
-                            rdm_votes::voter_id.eq(user.id),
-                            rdm_votes::decision.eq(decision),
-                            rdm_votes::reason.eq(&reason),
-                            rdm_votes::revision.eq(rdm.revision),
-                            rdm_votes::meeting_id.eq(rdm.meeting_id),
-                            rdm_votes::at.eq(now),
-                        ))
-                        .execute(conn)
-                        .await?;
-                }
-            }
-            rdms::record(
+            let ballot = Ballot {
+                voter_id,
+                cast_by: (voter_id != user.id).then_some(user.id),
+                decision: body.decision,
+                reason: body.reason.clone(),
+                channel: Channel::Api,
+            };
+            record_vote(
                 conn,
-                id,
-                "vote",
-                Some(&rdm.state),
-                &rdm.state,
-                Some(user.id),
-                reason.clone(),
-                serde_json::json!({ "decision": decision, "committee_id": cid }),
+                &state.notifier,
+                &rdm,
+                ballot,
+                &rdms::actor(&user, &rdm),
                 now,
             )
             .await?;
-            if settle(conn, &rdm, now).await?.is_none() {
-                rdms::bump(conn, &rdm, now).await?;
-            }
             let rdm = rdms::find(conn, id).await?;
             rdms::view(conn, rdm, &user, now).await
         })
@@ -291,10 +231,172 @@ pub async fn cast_vote(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// How a vote arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Api,
+    /// A one-time e-mail link.
+    Email,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Api => "api",
+            Channel::Email => "email",
+        }
+    }
+}
+
+/// One vote as cast: for `voter_id` (a required voter), by them or by `cast_by`, their
+/// substitute.
+#[derive(Debug, Clone)]
+pub struct Ballot {
+    pub voter_id: i64,
+    pub cast_by: Option<i64>,
+    pub decision: VoteDecision,
+    pub reason: Option<String>,
+    pub channel: Channel,
+}
+
+/// Records a ballot on `rdm` (locked by the caller) under the committee's rules, whatever the
+/// channel: the RDM must await its committee, the voter must be required, a rejection needs a
+/// reason, one vote per voter and revision. Settles the RDM if the votes now decide it.
+/// `actor` is who is asking, for the allowed actions of a refusal.
+pub async fn record_vote(
+    conn: &mut AsyncPgConnection,
+    notifier: &Notifier,
+    rdm: &Rdm,
+    ballot: Ballot,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<Action>> {
+    let id = rdm.id;
+    let st = rdms::parse_state(&rdm.state)?;
+    let awaiting = st == RdmState::AwaitingCommittee && rdm.committee_id.is_some();
+    let cid = rdm.committee_id.unwrap_or_default();
+    let required = awaiting
+        && required_voters(conn, cid, id)
+            .await?
+            .contains(&ballot.voter_id);
+    let reason = ballot
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string);
+    if let Err(refusal) = check_vote(awaiting, required, ballot.decision, reason.is_some()) {
+        return Err(match refusal {
+            VoteRefusal::NotAwaitingCommittee => {
+                let f = rdms::load_facts(conn, rdm, now).await?;
+                ApiError::Transition(Box::new(domain::rdm::Refusal {
+                    kind: domain::rdm::RefusalKind::IllegalTransition,
+                    action: Action::CommitteeApprove,
+                    state: st,
+                    reason: format!("{refusal}; this RDM is {st}"),
+                    missing: vec![],
+                    allowed_actions: domain::rdm::allowed_actions(&f, actor),
+                }))
+            }
+            VoteRefusal::NotARequiredVoter => ApiError::Forbidden(refusal.to_string()),
+            VoteRefusal::ReasonRequired => {
+                ApiError::validation("reason", "required", refusal.to_string())
+            }
+        });
+    }
+    let decision = match ballot.decision {
+        VoteDecision::Approve => "approve",
+        VoteDecision::Reject => "reject",
+    };
+    // One vote per voter and revision: a vote on an older revision is replaced.
+    let earlier: Option<i32> = rdm_votes::table
+        .filter(rdm_votes::rdm_id.eq(id))
+        .filter(rdm_votes::committee_id.eq(cid))
+        .filter(rdm_votes::voter_id.eq(ballot.voter_id))
+        .select(rdm_votes::revision)
+        .first(conn)
+        .await
+        .optional()?;
+    match earlier {
+        Some(rev) if rev == rdm.revision => {
+            return Err(ApiError::conflict(
+                "already_voted",
+                "a vote for this member is already recorded on this revision of the RDM",
+            ));
+        }
+        Some(_) => {
+            diesel::update(
+                rdm_votes::table
+                    .filter(rdm_votes::rdm_id.eq(id))
+                    .filter(rdm_votes::committee_id.eq(cid))
+                    .filter(rdm_votes::voter_id.eq(ballot.voter_id)),
+            )
+            .set((
+                rdm_votes::decision.eq(decision),
+                rdm_votes::reason.eq(&reason),
+                rdm_votes::revision.eq(rdm.revision),
+                rdm_votes::meeting_id.eq(rdm.meeting_id),
+                rdm_votes::at.eq(now),
+                rdm_votes::cast_by.eq(ballot.cast_by),
+                rdm_votes::channel.eq(ballot.channel.as_str()),
+            ))
+            .execute(conn)
+            .await?;
+        }
+        None => {
+            diesel::insert_into(rdm_votes::table)
+                .values((
+                    rdm_votes::rdm_id.eq(id),
+                    rdm_votes::committee_id.eq(cid),
+                    rdm_votes::voter_id.eq(ballot.voter_id),
+                    rdm_votes::decision.eq(decision),
+                    rdm_votes::reason.eq(&reason),
+                    rdm_votes::revision.eq(rdm.revision),
+                    rdm_votes::meeting_id.eq(rdm.meeting_id),
+                    rdm_votes::at.eq(now),
+                    rdm_votes::cast_by.eq(ballot.cast_by),
+                    rdm_votes::channel.eq(ballot.channel.as_str()),
+                ))
+                .execute(conn)
+                .await?;
+        }
+    }
+    // The history shows who cast it: the voter, or their substitute on their behalf.
+    let mut detail = serde_json::json!({
+        "decision": decision,
+        "committee_id": cid,
+        "voter_id": ballot.voter_id,
+        "revision": rdm.revision,
+        "channel": ballot.channel.as_str(),
+    });
+    if let Some(sub) = ballot.cast_by {
+        detail["substitute_id"] = sub.into();
+        detail["on_behalf_of"] = ballot.voter_id.into();
+    }
+    rdms::record(
+        conn,
+        id,
+        "vote",
+        Some(&rdm.state),
+        &rdm.state,
+        Some(ballot.cast_by.unwrap_or(ballot.voter_id)),
+        reason.clone(),
+        detail,
+        now,
+    )
+    .await?;
+    let settled = settle(conn, notifier, rdm, now).await?;
+    if settled.is_none() {
+        rdms::bump(conn, rdm, now).await?;
+    }
+    Ok(settled)
+}
+
 /// Applies the committee's decision on `rdm` (locked by the caller) if its votes now reach
 /// one: after a vote, and after the committee's members or policy change.
 pub async fn settle(
     conn: &mut AsyncPgConnection,
+    notifier: &Notifier,
     rdm: &Rdm,
     now: DateTime<Utc>,
 ) -> ApiResult<Option<Action>> {
@@ -324,7 +426,22 @@ pub async fn settle(
         }
     });
     let detail = serde_json::json!({ "approvals": t.approvals, "rejections": t.rejections, "policy": t.policy });
-    rdms::apply(conn, rdm, tr, None, why, detail, now).await?;
+    rdms::apply(conn, rdm, tr, None, why.clone(), detail, now).await?;
+    let committee: String = committees::table
+        .find(rdm.committee_id.unwrap_or_default())
+        .select(committees::name)
+        .first(conn)
+        .await?;
+    crate::notify::rdm_decided(
+        conn,
+        notifier,
+        rdm,
+        action == Action::CommitteeApprove,
+        &committee,
+        why.as_deref(),
+        now,
+    )
+    .await?;
     Ok(Some(action))
 }
 
@@ -332,6 +449,7 @@ pub async fn settle(
 /// change (rolling it back) if one of them could then never be decided.
 pub async fn resettle_committee(
     conn: &mut AsyncPgConnection,
+    notifier: &Notifier,
     committee_id: i64,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<i64>> {
@@ -357,7 +475,7 @@ pub async fn resettle_committee(
                 ),
             )
         })?;
-        if settle(conn, &rdm, now).await?.is_some() {
+        if settle(conn, notifier, &rdm, now).await?.is_some() {
             decided.push(id);
         }
     }

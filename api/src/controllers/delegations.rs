@@ -1,0 +1,607 @@
+//! `/api/v1/delegations`: a committee member names a substitute for a period; while it runs
+//! the substitute may vote for the member (`on_behalf_of` on `/rdms/{id}/votes`, or the
+//! member's e-mail links sent to the substitute), and the history records who cast the vote.
+use crate::auth::AuthUser;
+use crate::controllers::common::{page_cursor, page_limit, paginate, query_param, Problems};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{header, ValidJson, ValidQuery};
+use crate::models::Rdm;
+use crate::notify::{self, Notifier, VoteMail};
+use crate::rdms::STAFF;
+use crate::schema::{
+    committee_members, delegations as d, idempotency_keys, rdm_involved_members, rdms, users,
+};
+use crate::state::AppState;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::delegation::{self as rules, DelegationError, Period, SubstituteFacts};
+use domain::roles::Role;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use validator::Validate;
+
+/// Who may name a substitute for any member, and revoke any delegation.
+const MANAGERS: &[Role] = &[Role::ChangeManager, Role::Admin];
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = d)]
+struct Delegation {
+    id: i64,
+    member_id: i64,
+    substitute_id: i64,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    reason: String,
+    created_by: i64,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    revoked_by: Option<i64>,
+}
+
+impl Delegation {
+    fn period(&self) -> Period {
+        Period::new(self.starts_at, self.ends_at)
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DelegationView {
+    pub id: i64,
+    /// The committee member who is absent.
+    pub member_id: i64,
+    pub member_name: String,
+    /// Who votes for the member during the period.
+    pub substitute_id: i64,
+    pub substitute_name: String,
+    pub starts_at: DateTime<Utc>,
+    /// Exclusive: the substitute may vote until just before this instant.
+    pub ends_at: DateTime<Utc>,
+    pub reason: String,
+    /// `scheduled`, `active`, `ended` or `revoked`, at the time of the request.
+    pub status: String,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DelegationPage {
+    pub items: Vec<DelegationView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDelegation {
+    /// The member who names a substitute. Default: you. Only a change manager or an admin
+    /// may name one for someone else. Must sit on a committee (CM or CME).
+    #[validate(range(min = 1))]
+    #[schema(minimum = 1)]
+    pub member_id: Option<i64>,
+    /// An active user with the `committee_member` role, not the member.
+    #[validate(range(min = 1))]
+    #[schema(minimum = 1)]
+    pub substitute_id: i64,
+    /// Default: now. May lie in the past (a delegation made on the first day of an absence),
+    /// at most 366 days ahead.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// After `starts_at` and in the future; the period lasts at most 180 days. Periods of
+    /// one member's delegations may not overlap.
+    pub ends_at: DateTime<Utc>,
+    /// Why (e.g. holidays); shown to whoever reads the delegation.
+    #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
+    pub reason: Option<String>,
+}
+
+/// Filters of the delegation list. Parsed by hand so that a bad value names its parameter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DelegationFilter {
+    /// Delegations of this member.
+    #[param(value_type = Option<i64>)]
+    pub member_id: Option<String>,
+    /// Delegations naming this substitute.
+    #[param(value_type = Option<i64>)]
+    pub substitute_id: Option<String>,
+    /// Only those in force at this instant (started, not ended, not revoked by then).
+    /// RFC 3339, e.g. `2026-11-23T12:00:00Z`.
+    #[param(value_type = Option<DateTime<Utc>>)]
+    pub active_at: Option<String>,
+    /// Page size (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<i64>)]
+    pub cursor: Option<String>,
+}
+
+fn rule_error(e: DelegationError) -> ApiError {
+    match e.field() {
+        Some(field) => ApiError::validation(field, e.code(), e.to_string()),
+        None => ApiError::conflict(e.code(), e.to_string()),
+    }
+}
+
+async fn views(
+    conn: &mut AsyncPgConnection,
+    rows: Vec<Delegation>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<DelegationView>> {
+    let mut ids: Vec<i64> = rows
+        .iter()
+        .flat_map(|r| [r.member_id, r.substitute_id])
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let names: Vec<(i64, String)> = users::table
+        .filter(users::id.eq_any(&ids))
+        .select((users::id, users::display_name))
+        .load(conn)
+        .await?;
+    let name = |id: i64| {
+        names
+            .iter()
+            .find(|(u, _)| *u == id)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| DelegationView {
+            status: rules::status(r.period(), r.revoked_at, now)
+                .as_str()
+                .to_string(),
+            member_name: name(r.member_id),
+            substitute_name: name(r.substitute_id),
+            id: r.id,
+            member_id: r.member_id,
+            substitute_id: r.substitute_id,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            reason: r.reason,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+            revoked_by: r.revoked_by,
+        })
+        .collect())
+}
+
+async fn view(
+    conn: &mut AsyncPgConnection,
+    row: Delegation,
+    now: DateTime<Utc>,
+) -> ApiResult<DelegationView> {
+    Ok(views(conn, vec![row], now).await?.remove(0))
+}
+
+async fn find(conn: &mut AsyncPgConnection, id: i64, lock: bool) -> ApiResult<Delegation> {
+    let q = d::table.find(id).select(Delegation::as_select());
+    let found = if lock {
+        q.for_update().first(conn).await
+    } else {
+        q.first(conn).await
+    };
+    found
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(format!("delegation {id}")))
+}
+
+/// Sends the substitute of a delegation in force the member's links for every RDM awaiting a
+/// vote from the member (links already sent are not sent again).
+pub async fn invite_substitute(
+    conn: &mut AsyncPgConnection,
+    n: &Notifier,
+    member_id: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let committees: Vec<i64> = committee_members::table
+        .filter(committee_members::user_id.eq(member_id))
+        .select(committee_members::committee_id)
+        .load(conn)
+        .await?;
+    let involved: Vec<i64> = rdm_involved_members::table
+        .filter(rdm_involved_members::user_id.eq(member_id))
+        .select(rdm_involved_members::rdm_id)
+        .load(conn)
+        .await?;
+    let awaiting: Vec<Rdm> = rdms::table
+        .filter(rdms::state.eq("awaiting_committee"))
+        .filter(
+            rdms::committee_id
+                .eq_any(&committees)
+                .or(rdms::id.eq_any(&involved)),
+        )
+        .order(rdms::id)
+        .select(Rdm::as_select())
+        .load(conn)
+        .await?;
+    for rdm in awaiting {
+        notify::vote_requests(conn, n, &rdm, VoteMail::Request, now).await?;
+    }
+    Ok(())
+}
+
+/// Name a substitute for a period.
+///
+/// While the delegation is in force the substitute may vote for the member
+/// (`POST /rdms/{id}/votes` with `on_behalf_of`), and receives the member's vote e-mails.
+/// The vote counts for the member; the history names the substitute who cast it. A member has
+/// at most one substitute at a time. Repeat the request with the same `Idempotency-Key` to get
+/// the first result back.
+#[utoipa::path(
+    post, path = "/api/v1/delegations", tag = "delegations",
+    request_body = NewDelegation,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry (1–200 characters)")),
+    responses((status = 201, description = "Created", body = DelegationView)),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["committee_member (for themselves)", "change_manager", "admin"])))
+)]
+#[post("/delegations")]
+pub async fn create_delegation(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    body: ValidJson<NewDelegation>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let member_id = body.member_id.unwrap_or(user.id);
+    if !user.roles.any(MANAGERS) {
+        user.require(&[Role::CommitteeMember])?;
+        if member_id != user.id {
+            return Err(ApiError::Forbidden(
+                "only a change manager or an admin may name a substitute for another member".into(),
+            ));
+        }
+    }
+    let key = header(&req, "Idempotency-Key").map(str::to_string);
+    if let Some(k) = &key {
+        if k.is_empty() || k.len() > 200 {
+            return Err(ApiError::validation(
+                "Idempotency-Key",
+                "length",
+                "must be 1 to 200 characters",
+            ));
+        }
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(b"POST /api/v1/delegations\n");
+    hasher.update(serde_json::to_vec(&body).map_err(ApiError::internal)?);
+    let hash = hex::encode(hasher.finalize());
+    let now = state.clock.now();
+    let starts_at = body.starts_at.unwrap_or(now);
+    let period = Period::new(starts_at, body.ends_at);
+    let reason = body.reason.as_deref().unwrap_or("").trim().to_string();
+    let mut conn = state.pool.get().await?;
+    if let Some(k) = &key {
+        if let Some(resp) = replay(&mut conn, user.id, k, &hash).await? {
+            return Ok(resp);
+        }
+    }
+    let result = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            // The member's row is the lock that serialises their delegations: two concurrent
+            // creates cannot both pass the overlap check. NO KEY UPDATE leaves rows that
+            // merely refer to the member (votes, links) free to be written meanwhile.
+            let member: Option<bool> = users::table
+                .find(member_id)
+                .select(users::active)
+                .for_no_key_update()
+                .first(conn)
+                .await
+                .optional()?;
+            let on_committee: i64 = committee_members::table
+                .filter(committee_members::user_id.eq(member_id))
+                .count()
+                .get_result(conn)
+                .await?;
+            let substitute: Option<(bool, Vec<String>)> = users::table
+                .find(body.substitute_id)
+                .select((users::active, users::roles))
+                .first(conn)
+                .await
+                .optional()?;
+            let mut p = Problems::default();
+            match member {
+                Some(true) if on_committee > 0 => {}
+                Some(true) => {
+                    p.take::<()>(Err(ApiError::validation(
+                        "member_id",
+                        "not_a_member",
+                        format!("user {member_id} sits on no committee"),
+                    )));
+                }
+                _ => {
+                    p.take::<()>(Err(ApiError::validation(
+                        "member_id",
+                        "unknown",
+                        format!("no active user {member_id}"),
+                    )));
+                }
+            }
+            match &substitute {
+                None => {
+                    p.take::<()>(Err(ApiError::validation(
+                        "substitute_id",
+                        "unknown",
+                        format!("no user {}", body.substitute_id),
+                    )));
+                }
+                Some((active, roles)) => {
+                    let facts = SubstituteFacts {
+                        active: *active,
+                        committee_member: roles.iter().any(|r| r == Role::CommitteeMember.as_str()),
+                    };
+                    p.take(
+                        rules::check_substitute(member_id, body.substitute_id, facts)
+                            .map_err(rule_error),
+                    );
+                }
+            }
+            p.take(rules::check_period(period, now).map_err(rule_error));
+            p.finish()?;
+            let existing: Vec<(i64, Period)> = d::table
+                .filter(d::member_id.eq(member_id))
+                .filter(d::revoked_at.is_null())
+                .filter(d::ends_at.gt(now))
+                .order(d::starts_at)
+                .select((d::id, d::starts_at, d::ends_at))
+                .load::<(i64, DateTime<Utc>, DateTime<Utc>)>(conn)
+                .await?
+                .into_iter()
+                .map(|(id, s, e)| (id, Period::new(s, e)))
+                .collect();
+            let facts = SubstituteFacts {
+                active: true,
+                committee_member: true,
+            };
+            rules::check_delegation(member_id, body.substitute_id, facts, period, &existing, now)
+                .map_err(rule_error)?;
+            let row: Delegation = diesel::insert_into(d::table)
+                .values((
+                    d::member_id.eq(member_id),
+                    d::substitute_id.eq(body.substitute_id),
+                    d::starts_at.eq(period.starts_at),
+                    d::ends_at.eq(period.ends_at),
+                    d::reason.eq(&reason),
+                    d::created_by.eq(user.id),
+                    d::created_at.eq(now),
+                ))
+                .returning(Delegation::as_returning())
+                .get_result(conn)
+                .await?;
+            if rules::active_at(period, None, now) {
+                invite_substitute(conn, &state.notifier, member_id, now).await?;
+            } else {
+                // Starts later: a timer hands the substitute the member's links then.
+                crate::jobs::enqueue(
+                    conn,
+                    &crate::jobs::Task::DelegationStarts {
+                        delegation_id: row.id,
+                    },
+                    row.starts_at,
+                    Some(format!("delegation_starts:{}", row.id)),
+                    now,
+                )
+                .await?;
+            }
+            let v = view(conn, row, now).await?;
+            if let Some(k) = &key {
+                diesel::insert_into(idempotency_keys::table)
+                    .values((
+                        idempotency_keys::user_id.eq(user.id),
+                        idempotency_keys::key.eq(k),
+                        idempotency_keys::request_hash.eq(&hash),
+                        idempotency_keys::status_code.eq(201),
+                        idempotency_keys::response
+                            .eq(serde_json::to_value(&v).map_err(ApiError::internal)?),
+                        idempotency_keys::created_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            Ok(v)
+        })
+        .await;
+    match result {
+        Ok(v) => Ok(HttpResponse::Created()
+            .insert_header(("Location", format!("/api/v1/delegations/{}", v.id)))
+            .json(v)),
+        // A concurrent request with the same key won: return what it stored.
+        Err(ApiError::Conflict {
+            code: "idempotency_race",
+            ..
+        }) => {
+            let k = key.as_deref().unwrap_or_default();
+            replay(&mut conn, user.id, k, &hash)
+                .await?
+                .ok_or_else(|| ApiError::internal("idempotency row vanished"))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The stored answer to an earlier create with this key, if any.
+async fn replay(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    key: &str,
+    hash: &str,
+) -> ApiResult<Option<HttpResponse>> {
+    let stored: Option<(String, i32, serde_json::Value)> = idempotency_keys::table
+        .find((user_id, key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::status_code,
+            idempotency_keys::response,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    let Some((stored_hash, status, response)) = stored else {
+        return Ok(None);
+    };
+    if stored_hash != hash {
+        return Err(ApiError::conflict(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request",
+        ));
+    }
+    let status =
+        actix_web::http::StatusCode::from_u16(status as u16).map_err(ApiError::internal)?;
+    let mut res = HttpResponse::build(status);
+    if let Some(id) = response.get("id").and_then(|v| v.as_i64()) {
+        res.insert_header(("Location", format!("/api/v1/delegations/{id}")));
+    }
+    Ok(Some(
+        res.insert_header(("Idempotent-Replayed", "true"))
+            .json(response),
+    ))
+}
+
+/// List delegations by id, optionally of one member, naming one substitute, or in force at
+/// an instant (paginated, keyset on id).
+#[utoipa::path(
+    get, path = "/api/v1/delegations", tag = "delegations",
+    params(DelegationFilter),
+    responses((status = 200, description = "A page of delegations", body = DelegationPage)),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["any role but customer"])))
+)]
+#[get("/delegations")]
+pub async fn list_delegations(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    filter: ValidQuery<DelegationFilter>,
+) -> ApiResult<HttpResponse> {
+    user.require(STAFF)?;
+    let mut p = Problems::default();
+    let member = p.take(query_param::<i64>(
+        "member_id",
+        filter.member_id.as_deref(),
+        "a user id",
+    ));
+    let substitute = p.take(query_param::<i64>(
+        "substitute_id",
+        filter.substitute_id.as_deref(),
+        "a user id",
+    ));
+    let active_at = p.take(query_param::<DateTime<Utc>>(
+        "active_at",
+        filter.active_at.as_deref(),
+        "an RFC 3339 instant (e.g. 2026-11-23T12:00:00Z)",
+    ));
+    let limit = p.take(page_limit(filter.limit.as_deref()));
+    let cursor = p.take(page_cursor(filter.cursor.as_deref()));
+    p.finish()?;
+    let mut q = d::table.into_boxed();
+    if let Some(m) = member {
+        q = q.filter(d::member_id.eq(m));
+    }
+    if let Some(s) = substitute {
+        q = q.filter(d::substitute_id.eq(s));
+    }
+    if let Some(at) = active_at {
+        q = q
+            .filter(d::starts_at.le(at))
+            .filter(d::ends_at.gt(at))
+            .filter(d::revoked_at.is_null().or(d::revoked_at.gt(at)));
+    }
+    if let Some(c) = cursor {
+        q = q.filter(d::id.gt(c));
+    }
+    let mut conn = state.pool.get().await?;
+    let rows: Vec<Delegation> = q
+        .order(d::id)
+        .limit(limit + 1)
+        .select(Delegation::as_select())
+        .load(&mut conn)
+        .await?;
+    let (rows, next_cursor) = paginate(rows, limit, |r| r.id);
+    let items = views(&mut conn, rows, state.clock.now()).await?;
+    Ok(HttpResponse::Ok().json(DelegationPage { items, next_cursor }))
+}
+
+/// Get a delegation.
+#[utoipa::path(
+    get, path = "/api/v1/delegations/{id}", tag = "delegations",
+    params(("id" = i64, Path, description = "Delegation id")),
+    responses((status = 200, description = "The delegation", body = DelegationView)),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["any role but customer"])))
+)]
+#[get("/delegations/{id}")]
+pub async fn get_delegation(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    user.require(STAFF)?;
+    let mut conn = state.pool.get().await?;
+    let row = find(&mut conn, *id, false).await?;
+    Ok(HttpResponse::Ok().json(view(&mut conn, row, state.clock.now()).await?))
+}
+
+/// Revoke a delegation that has not ended: from now on the substitute can no longer vote for
+/// the member (votes already cast stay).
+#[utoipa::path(
+    post, path = "/api/v1/delegations/{id}/revoke", tag = "delegations",
+    params(("id" = i64, Path, description = "Delegation id")),
+    responses((status = 200, description = "Revoked", body = DelegationView)),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["committee_member (the member)", "change_manager", "admin"])))
+)]
+#[post("/delegations/{id}/revoke")]
+pub async fn revoke_delegation(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let manager = user.roles.any(MANAGERS);
+    if !manager {
+        user.require(&[Role::CommitteeMember])?;
+    }
+    let id = *id;
+    let now = state.clock.now();
+    let mut conn = state.pool.get().await?;
+    let v = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let row = find(conn, id, true).await?;
+            if !manager && row.member_id != user.id {
+                return Err(ApiError::Forbidden(
+                    "only the member, a change manager or an admin may revoke a delegation".into(),
+                ));
+            }
+            rules::check_revoke(row.period(), row.revoked_at, now)
+                .map_err(|e| ApiError::conflict(e.code(), format!("delegation {id}: {e}")))?;
+            let row: Delegation = diesel::update(d::table.find(id))
+                .set((d::revoked_at.eq(now), d::revoked_by.eq(user.id)))
+                .returning(Delegation::as_returning())
+                .get_result(conn)
+                .await?;
+            view(conn, row, now).await
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(create_delegation, list_delegations, get_delegation, revoke_delegation),
+    components(schemas(DelegationView, DelegationPage, NewDelegation))
+)]
+pub struct Doc;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_delegation)
+        .service(list_delegations)
+        .service(get_delegation)
+        .service(revoke_delegation);
+}

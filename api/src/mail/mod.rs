@@ -1,0 +1,146 @@
+//! Outgoing e-mail: messages are rendered when the event happens (in its transaction) and
+//! stored in a `mail` job; the job queue delivers them through SMTP, or, without SMTP
+//! configured (the demo), writes them as `.eml` files to a folder.
+pub mod templates;
+
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One message to one recipient, as stored in its job.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OutgoingMail {
+    pub to_name: String,
+    pub to_email: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Fixed per event and recipient (`<dedup-key@gmud>`): a receiver can drop a duplicate
+    /// even in the one case the queue cannot rule out (a crash between send and commit).
+    pub message_id: String,
+}
+
+/// Where mail goes.
+pub enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// No SMTP configured: `.eml` files in this folder.
+    Folder(PathBuf),
+}
+
+pub struct Mailer {
+    from: Mailbox,
+    transport: Transport,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("invalid address: {0}")]
+    Address(String),
+    #[error("cannot build the message: {0}")]
+    Build(String),
+    #[error("SMTP: {0}")]
+    Smtp(String),
+    #[error("cannot write the .eml file: {0}")]
+    Folder(String),
+}
+
+impl Mailer {
+    /// `smtp_url` as lettre reads it: `smtp://host:25` (plain), `smtp://host:587?tls=required`
+    /// (STARTTLS), `smtps://user:pass@host:465` (TLS).
+    pub fn new(
+        from: &str,
+        smtp_url: Option<&str>,
+        folder: PathBuf,
+        timeout: Duration,
+    ) -> Result<Self, MailError> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| MailError::Address(format!("{from}: {e}")))?;
+        let transport = match smtp_url {
+            Some(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| MailError::Smtp(e.to_string()))?
+                    .timeout(Some(timeout))
+                    .build(),
+            ),
+            None => Transport::Folder(folder),
+        };
+        Ok(Mailer { from, transport })
+    }
+
+    /// The folder `.eml` files go to, when there is no SMTP.
+    pub fn folder(&self) -> Option<&std::path::Path> {
+        match &self.transport {
+            Transport::Folder(p) => Some(p),
+            Transport::Smtp(_) => None,
+        }
+    }
+
+    pub fn build(&self, m: &OutgoingMail) -> Result<Message, MailError> {
+        let to = Mailbox::new(
+            Some(m.to_name.clone()),
+            m.to_email
+                .parse()
+                .map_err(|e| MailError::Address(format!("{}: {e}", m.to_email)))?,
+        );
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(&m.subject)
+            .message_id(Some(m.message_id.clone()))
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(m.text.clone()),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(m.html.clone()),
+                    ),
+            )
+            .map_err(|e| MailError::Build(e.to_string()))
+    }
+
+    pub async fn send(&self, m: &OutgoingMail) -> Result<(), MailError> {
+        let message = self.build(m)?;
+        match &self.transport {
+            Transport::Smtp(t) => t
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| MailError::Smtp(e.to_string())),
+            Transport::Folder(dir) => {
+                let bytes = message.formatted();
+                let dir = dir.clone();
+                let name: String = m
+                    .message_id
+                    .trim_matches(|c| c == '<' || c == '>')
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                // Written whole then renamed: a reader never sees half a message, and the
+                // same event rewrites the same file rather than adding a second.
+                tokio::task::spawn_blocking(move || {
+                    std::fs::create_dir_all(&dir)?;
+                    let tmp = dir.join(format!(".{name}.tmp"));
+                    std::fs::write(&tmp, bytes)?;
+                    std::fs::rename(&tmp, dir.join(format!("{name}.eml")))
+                })
+                .await
+                .map_err(|e| MailError::Folder(e.to_string()))?
+                .map_err(|e| MailError::Folder(e.to_string()))
+            }
+        }
+    }
+}
