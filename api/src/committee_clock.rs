@@ -78,7 +78,7 @@ pub async fn schedule_meeting_timers(
 async fn meeting(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<Option<Meeting>> {
     Ok(committee_meetings::table
         .find(id)
-        .for_update()
+        .for_no_key_update()
         .select(Meeting::as_select())
         .first(conn)
         .await
@@ -132,7 +132,11 @@ pub async fn remind(
         return Ok(());
     }
     for rdm in awaiting_on(conn, m.id).await? {
-        notify::vote_requests(conn, &state.notifier, &rdm, VoteMail::Reminder, now).await?;
+        // Locked: an edit committing meanwhile would make these links stale on arrival.
+        let rdm = crate::rdms::lock(conn, rdm.id).await?;
+        if rdm.state == "awaiting_committee" && rdm.meeting_id == Some(m.id) {
+            notify::vote_requests(conn, &state.notifier, &rdm, VoteMail::Reminder, now).await?;
+        }
     }
     Ok(())
 }
@@ -209,9 +213,19 @@ pub async fn tick(
         .load(conn)
         .await?;
     for cid in cms {
-        ensure_meetings(conn, cid, now, until, now).await?;
+        // Timers of every coming meeting, not only new ones: dedup keys make this idempotent,
+        // and a meeting whose timers were lost (or predate them) is repaired within a day.
+        for m in ensure_meetings(conn, cid, now, until, now).await? {
+            schedule_meeting_timers(conn, &m, now).await?;
+        }
     }
     ensure_windows(conn, now, until).await?;
+    Ok(())
+}
+
+/// Queues the tick after the one running now. The queue calls it whatever the tick's outcome,
+/// so one failing tick never ends the daily chain.
+pub async fn next_tick(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> ApiResult<()> {
     let next = now + Duration::days(1);
     enqueue(conn, &Task::CalendarTick, next, Some(tick_key(next)), now).await?;
     Ok(())

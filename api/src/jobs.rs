@@ -17,7 +17,7 @@ use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use domain::jobs::{after_failure, AfterFailure, DEFAULT_MAX_ATTEMPTS};
+use domain::jobs::{after_failure, AfterFailure, DEFAULT_MAX_ATTEMPTS, MAIL_MAX_ATTEMPTS};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -127,7 +127,10 @@ pub async fn enqueue(
             jobs::payload.eq(task.payload()),
             jobs::dedup_key.eq(dedup_key),
             jobs::run_at.eq(run_at),
-            jobs::max_attempts.eq(DEFAULT_MAX_ATTEMPTS),
+            jobs::max_attempts.eq(match task {
+                Task::Mail(_) => MAIL_MAX_ATTEMPTS,
+                _ => DEFAULT_MAX_ATTEMPTS,
+            }),
             jobs::created_at.eq(now),
         ))
         .on_conflict(jobs::dedup_key)
@@ -185,6 +188,7 @@ pub async fn run_next(state: &AppState) -> ApiResult<Option<Ran>> {
             .optional()?;
         let Some(job) = job else { return Ok(None) };
         let attempts = job.attempts + 1;
+        let is_tick = job.kind == "calendar_tick";
         // A savepoint: a failing job's own writes roll back, the attempt is still recorded.
         let result = conn
             .transaction::<_, ApiError, _>(async |conn| match Task::from_row(&job.kind, &job.payload) {
@@ -194,8 +198,15 @@ pub async fn run_next(state: &AppState) -> ApiResult<Option<Ran>> {
             .await;
         let ran = match result {
             Ok(()) => {
+                // A delivered message's body (personal vote links) is not kept.
+                let payload = if job.kind == "mail" {
+                    job.clone().redacted().payload
+                } else {
+                    job.payload.clone()
+                };
                 diesel::update(jobs::table.find(job.id))
                     .set((
+                        jobs::payload.eq(payload),
                         jobs::status.eq("done"),
                         jobs::attempts.eq(attempts),
                         jobs::finished_at.eq(now),
@@ -235,6 +246,10 @@ pub async fn run_next(state: &AppState) -> ApiResult<Option<Ran>> {
                 }
             }
         };
+        // The daily tick queues its successor whatever happened to it.
+        if is_tick {
+            crate::committee_clock::next_tick(conn, now).await?;
+        }
         Ok(Some(ran))
     })
     .await

@@ -147,6 +147,10 @@ async fn state(
     mail: &MailConfig,
     default_public_url: String,
 ) -> Result<AppState, AnyError> {
+    if mail.smtp_url.is_some() && mail.public_url.is_none() {
+        // Real mail reaches people's browsers: links to a bind address would not.
+        return Err("GMUD_SMTP_URL is set: set GMUD_PUBLIC_URL too (the address members reach this server at; vote links in e-mails start with it)".into());
+    }
     let mailer = gmud_api::mail::Mailer::new(
         &mail.mail_from,
         mail.smtp_url.as_deref(),

@@ -76,11 +76,13 @@ pub fn check_if_match(header: Option<&str>, current: i32, required: bool) -> Api
 }
 
 /// Loads an RDM and locks its row until the transaction ends: concurrent actions on one RDM
-/// queue here, and the second sees the first's result.
+/// queue here, and the second sees the first's result. `FOR NO KEY UPDATE`, not `FOR UPDATE`:
+/// rows that reference the RDM (votes, links, history) can still be inserted by a transaction
+/// holding another lock, so no lock-order deadlock with the committee's timers.
 pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<Rdm> {
     rdms::table
         .find(id)
-        .for_update()
+        .for_no_key_update()
         .select(Rdm::as_select())
         .first(conn)
         .await

@@ -20,6 +20,9 @@ CREATE TABLE jobs (
 -- Workers read only what is due: the cost follows the pending rows, not the table.
 CREATE INDEX jobs_due_idx ON jobs (run_at, id) WHERE status = 'pending';
 CREATE INDEX jobs_dead_idx ON jobs (id DESC) WHERE status = 'dead';
+-- The admin's listings (by kind; what is still pending), newest first.
+CREATE INDEX jobs_kind_idx ON jobs (kind, id DESC);
+CREATE INDEX jobs_pending_idx ON jobs (id DESC) WHERE status = 'pending';
 
 -- Secrets the instances share (the vote-link signing key), generated on first start.
 CREATE TABLE server_secrets (

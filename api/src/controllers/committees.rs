@@ -338,7 +338,7 @@ pub async fn update_committee(
     conn.transaction::<_, ApiError, _>(async |conn| {
         let c: Committee = committees::table
             .find(id)
-            .for_update()
+            .for_no_key_update()
             .select(Committee::as_select())
             .first(conn)
             .await
@@ -415,6 +415,24 @@ pub async fn add_member(
             .await?;
         // A new required voter can turn a pending majority into a decision either way.
         resettle_committee(conn, &state.notifier, id, now).await?;
+        // A new required voter of RDMs already awaiting this committee gets their links.
+        let awaiting: Vec<crate::models::Rdm> = crate::schema::rdms::table
+            .filter(crate::schema::rdms::committee_id.eq(id))
+            .filter(crate::schema::rdms::state.eq("awaiting_committee"))
+            .order(crate::schema::rdms::id)
+            .select(crate::models::Rdm::as_select())
+            .load(conn)
+            .await?;
+        for rdm in awaiting {
+            crate::notify::vote_requests(
+                conn,
+                &state.notifier,
+                &rdm,
+                crate::notify::VoteMail::Request,
+                now,
+            )
+            .await?;
+        }
         Ok(())
     })
     .await?;

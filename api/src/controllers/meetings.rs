@@ -179,7 +179,7 @@ async fn find(conn: &mut AsyncPgConnection, id: i64, lock: bool) -> ApiResult<Me
         .find(id)
         .select(Meeting::as_select());
     let found = if lock {
-        q.for_update().first(conn).await
+        q.for_no_key_update().first(conn).await
     } else {
         q.first(conn).await
     };
@@ -437,7 +437,7 @@ pub async fn close_and_carry_over(
         .filter(t::meeting_id.eq(id))
         .filter(t::state.eq("awaiting_committee"))
         .order(t::id)
-        .for_update()
+        .for_no_key_update()
         .select(Rdm::as_select())
         .load(conn)
         .await?;
