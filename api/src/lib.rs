@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod fixtures;
+pub mod idempotency;
 pub mod jobs;
 pub mod links;
 pub mod mail;

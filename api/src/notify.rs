@@ -134,6 +134,21 @@ async fn send(
     enqueue(conn, &Task::Mail(mail), now, Some(dedup), now).await
 }
 
+/// The required voters whose vote on the RDM's current revision is in.
+async fn voted_on_current_revision(
+    conn: &mut AsyncPgConnection,
+    committee_id: i64,
+    rdm: &Rdm,
+) -> ApiResult<Vec<i64>> {
+    Ok(rdm_votes::table
+        .filter(rdm_votes::rdm_id.eq(rdm.id))
+        .filter(rdm_votes::committee_id.eq(committee_id))
+        .filter(rdm_votes::revision.eq(rdm.revision))
+        .select(rdm_votes::voter_id)
+        .load(conn)
+        .await?)
+}
+
 /// Members who stand in for `member_id` at `now`.
 pub async fn active_substitutes(
     conn: &mut AsyncPgConnection,
@@ -260,13 +275,7 @@ pub async fn vote_requests(
         return Ok(0);
     }
     let required = crate::controllers::rdms::votes::required_voters(conn, cid, rdm.id).await?;
-    let voted: Vec<i64> = rdm_votes::table
-        .filter(rdm_votes::rdm_id.eq(rdm.id))
-        .filter(rdm_votes::committee_id.eq(cid))
-        .filter(rdm_votes::revision.eq(rdm.revision))
-        .select(rdm_votes::voter_id)
-        .load(conn)
-        .await?;
+    let voted = voted_on_current_revision(conn, cid, rdm).await?;
     let committee_name: String = committees::table
         .find(cid)
         .select(committees::name)
@@ -361,13 +370,7 @@ pub async fn carried_over(
     let mut pending_votes = 0;
     if let Some(cid) = rdm.committee_id {
         let required = crate::controllers::rdms::votes::required_voters(conn, cid, rdm.id).await?;
-        let voted: Vec<i64> = rdm_votes::table
-            .filter(rdm_votes::rdm_id.eq(rdm.id))
-            .filter(rdm_votes::committee_id.eq(cid))
-            .filter(rdm_votes::revision.eq(rdm.revision))
-            .select(rdm_votes::voter_id)
-            .load(conn)
-            .await?;
+        let voted = voted_on_current_revision(conn, cid, rdm).await?;
         pending_votes = required.iter().filter(|v| !voted.contains(v)).count();
         for u in load_users(conn, &required).await? {
             if !people.iter().any(|p| p.id == u.id) {
@@ -524,12 +527,7 @@ pub async fn agenda(
     for rdm in rdms_on_agenda {
         let cid = rdm.committee_id.unwrap_or(meeting.committee_id);
         let required = crate::controllers::rdms::votes::required_voters(conn, cid, rdm.id).await?;
-        let voted: Vec<i64> = rdm_votes::table
-            .filter(rdm_votes::rdm_id.eq(rdm.id))
-            .filter(rdm_votes::revision.eq(rdm.revision))
-            .select(rdm_votes::voter_id)
-            .load(conn)
-            .await?;
+        let voted = voted_on_current_revision(conn, cid, rdm).await?;
         recipients.extend(required.iter().copied());
         per_rdm.push((essentials(conn, rdm).await?, voted));
     }

@@ -36,6 +36,27 @@ pub enum VoteDecision {
     Reject,
 }
 
+impl VoteDecision {
+    /// The stored and serialised form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VoteDecision::Approve => "approve",
+            VoteDecision::Reject => "reject",
+        }
+    }
+}
+
+impl std::str::FromStr for VoteDecision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "approve" => Ok(VoteDecision::Approve),
+            "reject" => Ok(VoteDecision::Reject),
+            other => Err(format!("unknown vote decision `{other}`")),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -202,6 +223,14 @@ mod tests {
     use super::ApprovalPolicy as P;
     use super::Outcome::*;
     use super::*;
+
+    #[test]
+    fn vote_decisions_round_trip_their_stored_form() {
+        for d in [VoteDecision::Approve, VoteDecision::Reject] {
+            assert_eq!(d.as_str().parse::<VoteDecision>(), Ok(d));
+        }
+        assert!("maybe".parse::<VoteDecision>().is_err());
+    }
 
     #[test]
     fn tallies() {

@@ -4,13 +4,12 @@
 use crate::auth::AuthUser;
 use crate::controllers::common::{page_cursor, page_limit, paginate, query_param, Problems};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{header, ValidJson, ValidQuery};
+use crate::extract::{ValidJson, ValidQuery};
+use crate::idempotency::Idempotency;
 use crate::models::Rdm;
 use crate::notify::{self, Notifier, VoteMail};
 use crate::rdms::STAFF;
-use crate::schema::{
-    committee_members, delegations as d, idempotency_keys, rdm_involved_members, rdms, users,
-};
+use crate::schema::{committee_members, delegations as d, rdm_involved_members, rdms, users};
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -19,7 +18,6 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::delegation::{self as rules, DelegationError, Period, SubstituteFacts};
 use domain::roles::Role;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use validator::Validate;
 
@@ -261,27 +259,14 @@ pub async fn create_delegation(
             ));
         }
     }
-    let key = header(&req, "Idempotency-Key").map(str::to_string);
-    if let Some(k) = &key {
-        if k.is_empty() || k.len() > 200 {
-            return Err(ApiError::validation(
-                "Idempotency-Key",
-                "length",
-                "must be 1 to 200 characters",
-            ));
-        }
-    }
-    let mut hasher = Sha256::new();
-    hasher.update(b"POST /api/v1/delegations\n");
-    hasher.update(serde_json::to_vec(&body).map_err(ApiError::internal)?);
-    let hash = hex::encode(hasher.finalize());
+    let idem = Idempotency::from_request(&req, "POST /api/v1/delegations", &body)?;
     let now = state.clock.now();
     let starts_at = body.starts_at.unwrap_or(now);
     let period = Period::new(starts_at, body.ends_at);
     let reason = body.reason.as_deref().unwrap_or("").trim().to_string();
     let mut conn = state.pool.get().await?;
-    if let Some(k) = &key {
-        if let Some(resp) = replay(&mut conn, user.id, k, &hash).await? {
+    if let Some(i) = &idem {
+        if let Some(resp) = i.replay(&mut conn, user.id, with_location).await? {
             return Ok(resp);
         }
     }
@@ -393,19 +378,8 @@ pub async fn create_delegation(
                 .await?;
             }
             let v = view(conn, row, now).await?;
-            if let Some(k) = &key {
-                diesel::insert_into(idempotency_keys::table)
-                    .values((
-                        idempotency_keys::user_id.eq(user.id),
-                        idempotency_keys::key.eq(k),
-                        idempotency_keys::request_hash.eq(&hash),
-                        idempotency_keys::status_code.eq(201),
-                        idempotency_keys::response
-                            .eq(serde_json::to_value(&v).map_err(ApiError::internal)?),
-                        idempotency_keys::created_at.eq(now),
-                    ))
-                    .execute(conn)
-                    .await?;
+            if let Some(i) = &idem {
+                i.remember(conn, user.id, &v, now).await?;
             }
             Ok(v)
         })
@@ -414,56 +388,17 @@ pub async fn create_delegation(
         Ok(v) => Ok(HttpResponse::Created()
             .insert_header(("Location", format!("/api/v1/delegations/{}", v.id)))
             .json(v)),
-        // A concurrent request with the same key won: return what it stored.
-        Err(ApiError::Conflict {
-            code: "idempotency_race",
-            ..
-        }) => {
-            let k = key.as_deref().unwrap_or_default();
-            replay(&mut conn, user.id, k, &hash)
-                .await?
-                .ok_or_else(|| ApiError::internal("idempotency row vanished"))
+        Err(e) => {
+            Idempotency::settle_race(idem.as_ref(), &mut conn, user.id, with_location, e).await
         }
-        Err(e) => Err(e),
     }
 }
 
-/// The stored answer to an earlier create with this key, if any.
-async fn replay(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
-    key: &str,
-    hash: &str,
-) -> ApiResult<Option<HttpResponse>> {
-    let stored: Option<(String, i32, serde_json::Value)> = idempotency_keys::table
-        .find((user_id, key))
-        .select((
-            idempotency_keys::request_hash,
-            idempotency_keys::status_code,
-            idempotency_keys::response,
-        ))
-        .first(conn)
-        .await
-        .optional()?;
-    let Some((stored_hash, status, response)) = stored else {
-        return Ok(None);
-    };
-    if stored_hash != hash {
-        return Err(ApiError::conflict(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used for a different request",
-        ));
-    }
-    let status =
-        actix_web::http::StatusCode::from_u16(status as u16).map_err(ApiError::internal)?;
-    let mut res = HttpResponse::build(status);
+/// A replayed delegation carries its Location, as the first answer did.
+fn with_location(response: &serde_json::Value, res: &mut actix_web::HttpResponseBuilder) {
     if let Some(id) = response.get("id").and_then(|v| v.as_i64()) {
         res.insert_header(("Location", format!("/api/v1/delegations/{id}")));
     }
-    Ok(Some(
-        res.insert_header(("Idempotent-Replayed", "true"))
-            .json(response),
-    ))
 }
 
 /// List delegations by id, optionally of one member, naming one substitute, or in force at

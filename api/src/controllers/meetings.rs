@@ -174,7 +174,7 @@ fn check_reschedule(
     .map_err(|e| move_error(e, &format!("meeting {}", m.id)))
 }
 
-async fn find(conn: &mut AsyncPgConnection, id: i64, lock: bool) -> ApiResult<Meeting> {
+pub(crate) async fn find(conn: &mut AsyncPgConnection, id: i64, lock: bool) -> ApiResult<Meeting> {
     let q = committee_meetings::table
         .find(id)
         .select(Meeting::as_select());

@@ -219,7 +219,7 @@ pub async fn confirm_vote_link(
             )
             .set((
                 vote_links::used_at.eq(now),
-                vote_links::used_decision.eq(decision_code(ctx.decision)),
+                vote_links::used_decision.eq(VoteDecision::as_str(ctx.decision)),
             ))
             .execute(conn)
             .await?;
@@ -236,7 +236,7 @@ pub async fn confirm_vote_link(
                 rdm_id = ctx.rdm.id,
                 voter_id = link.voter_id,
                 recipient_id = link.recipient_id,
-                decision = decision_code(ctx.decision),
+                decision = VoteDecision::as_str(ctx.decision),
                 state = %after.state,
                 "vote recorded through an e-mail link"
             );
@@ -525,13 +525,6 @@ fn esc(s: &str) -> String {
 
 fn p(text: &str) -> String {
     format!("<p>{}</p>\n", esc(text))
-}
-
-fn decision_code(d: VoteDecision) -> &'static str {
-    match d {
-        VoteDecision::Approve => "approve",
-        VoteDecision::Reject => "reject",
-    }
 }
 
 fn decision_verb(d: VoteDecision) -> &'static str {

@@ -552,15 +552,8 @@ async fn settle_flex(
         .load::<(i64, String)>(conn)
         .await?
         .into_iter()
-        .map(|(v, d)| {
-            let d = if d == "approve" {
-                VoteDecision::Approve
-            } else {
-                VoteDecision::Reject
-            };
-            (v, d)
-        })
-        .collect();
+        .map(|(v, d)| Ok((v, d.parse().map_err(ApiError::internal)?)))
+        .collect::<ApiResult<_>>()?;
     let status = match tally_votes(&ApprovalPolicy::Consensual, &required, &ballots) {
         Ok(Outcome::Approved) if f.new_ends_at > now => "approved",
         Ok(Outcome::Rejected) => "rejected",
@@ -694,7 +687,12 @@ async fn decide(
             .values((
                 window_flex_votes::flex_id.eq(flex_id),
                 window_flex_votes::voter_id.eq(user.id),
-                window_flex_votes::decision.eq(if approve { "approve" } else { "reject" }),
+                window_flex_votes::decision.eq(if approve {
+                    VoteDecision::Approve
+                } else {
+                    VoteDecision::Reject
+                }
+                .as_str()),
                 window_flex_votes::reason.eq(&reason),
                 window_flex_votes::at.eq(now),
             ))

@@ -1,10 +1,11 @@
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::extract::{header, ValidJson};
+use crate::extract::ValidJson;
+use crate::idempotency::Idempotency;
 use crate::rdms::{self, etag, RdmView, CREATORS};
 use crate::schema::{
-    configuration_items, idempotency_keys, priority_matrix, rdm_involved_members, rdm_items,
-    rdms as t, standard_templates, users,
+    configuration_items, priority_matrix, rdm_involved_members, rdm_items, rdms as t,
+    standard_templates, users,
 };
 use crate::state::AppState;
 use actix_web::{http::header::ETAG, post, web, HttpRequest, HttpResponse};
@@ -12,7 +13,6 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::rdm::{Level, RdmState, RdmType};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use validator::Validate;
 
@@ -176,43 +176,19 @@ pub async fn create_rdm(
 ) -> ApiResult<HttpResponse> {
     user.require(CREATORS)?;
     let body = body.0;
-    let key = header(&req, "Idempotency-Key").map(str::to_string);
-    if let Some(k) = &key {
-        if k.is_empty() || k.len() > 200 {
-            return Err(ApiError::validation(
-                "Idempotency-Key",
-                "length",
-                "must be 1 to 200 characters",
-            ));
-        }
-    }
-    let hash = hex::encode(Sha256::digest(
-        serde_json::to_vec(&body).map_err(ApiError::internal)?,
-    ));
+    let idem = Idempotency::from_request(&req, "POST /api/v1/rdms", &body)?;
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-
-    if let Some(k) = &key {
-        if let Some(resp) = replay(&mut conn, user.id, k, &hash).await? {
+    if let Some(i) = &idem {
+        if let Some(resp) = i.replay(&mut conn, user.id, with_etag).await? {
             return Ok(resp);
         }
     }
     let result = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let view = insert(conn, &user, &body, now).await?;
-            if let Some(k) = &key {
-                diesel::insert_into(idempotency_keys::table)
-                    .values((
-                        idempotency_keys::user_id.eq(user.id),
-                        idempotency_keys::key.eq(k),
-                        idempotency_keys::request_hash.eq(&hash),
-                        idempotency_keys::status_code.eq(201),
-                        idempotency_keys::response
-                            .eq(serde_json::to_value(&view).map_err(ApiError::internal)?),
-                        idempotency_keys::created_at.eq(now),
-                    ))
-                    .execute(conn)
-                    .await?;
+            if let Some(i) = &idem {
+                i.remember(conn, user.id, &view, now).await?;
             }
             Ok(view)
         })
@@ -222,55 +198,15 @@ pub async fn create_rdm(
             .insert_header((ETAG, etag(view.version)))
             .insert_header(("Location", format!("/api/v1/rdms/{}", view.id)))
             .json(view)),
-        // A concurrent request with the same key won: return what it stored.
-        Err(ApiError::Conflict {
-            code: "idempotency_race",
-            ..
-        }) => {
-            let k = key.as_deref().unwrap_or_default();
-            replay(&mut conn, user.id, k, &hash)
-                .await?
-                .ok_or_else(|| ApiError::internal("idempotency row vanished"))
-        }
-        Err(e) => Err(e),
+        Err(e) => Idempotency::settle_race(idem.as_ref(), &mut conn, user.id, with_etag, e).await,
     }
 }
 
-async fn replay(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
-    key: &str,
-    hash: &str,
-) -> ApiResult<Option<HttpResponse>> {
-    let stored: Option<(String, i32, serde_json::Value)> = idempotency_keys::table
-        .find((user_id, key))
-        .select((
-            idempotency_keys::request_hash,
-            idempotency_keys::status_code,
-            idempotency_keys::response,
-        ))
-        .first(conn)
-        .await
-        .optional()?;
-    let Some((stored_hash, status, response)) = stored else {
-        return Ok(None);
-    };
-    if stored_hash != hash {
-        return Err(ApiError::conflict(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used for a different request",
-        ));
-    }
-    let status =
-        actix_web::http::StatusCode::from_u16(status as u16).map_err(ApiError::internal)?;
-    let mut res = HttpResponse::build(status);
+/// A replayed RDM carries its ETag, as the first answer did.
+fn with_etag(response: &serde_json::Value, res: &mut actix_web::HttpResponseBuilder) {
     if let Some(v) = response.get("version").and_then(|v| v.as_i64()) {
         res.insert_header((ETAG, etag(v as i32)));
     }
-    Ok(Some(
-        res.insert_header(("Idempotent-Replayed", "true"))
-            .json(response),
-    ))
 }
 
 async fn insert(

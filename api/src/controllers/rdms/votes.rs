@@ -125,15 +125,8 @@ async fn tally(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Tally> {
     let ballots: Vec<(i64, VoteDecision)> = votes
         .iter()
         .filter(|v| v.revision == rdm.revision)
-        .map(|v| {
-            let d = if v.decision == "approve" {
-                VoteDecision::Approve
-            } else {
-                VoteDecision::Reject
-            };
-            (v.voter_id, d)
-        })
-        .collect();
+        .map(|v| Ok((v.voter_id, v.decision.parse().map_err(ApiError::internal)?)))
+        .collect::<ApiResult<_>>()?;
     let outcome = tally_votes(&policy, &required, &ballots).ok();
     let counted = ballots.iter().filter(|(voter, _)| required.contains(voter));
     let approvals = counted
@@ -304,10 +297,7 @@ pub async fn record_vote(
             }
         });
     }
-    let decision = match ballot.decision {
-        VoteDecision::Approve => "approve",
-        VoteDecision::Reject => "reject",
-    };
+    let decision = ballot.decision.as_str();
     // One vote per voter and revision: a vote on an older revision is replaced.
     let earlier: Option<i32> = rdm_votes::table
         .filter(rdm_votes::rdm_id.eq(id))
