@@ -75,14 +75,13 @@ pub async fn schedule_meeting_timers(
     Ok(())
 }
 
+/// The meeting a timer is for, locked; None if it no longer exists.
 async fn meeting(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<Option<Meeting>> {
-    Ok(committee_meetings::table
-        .find(id)
-        .for_no_key_update()
-        .select(Meeting::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+    match crate::controllers::meetings::find(conn, id, true).await {
+        Ok(m) => Ok(Some(m)),
+        Err(crate::error::ApiError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 async fn awaiting_on(conn: &mut AsyncPgConnection, meeting_id: i64) -> ApiResult<Vec<Rdm>> {
@@ -254,4 +253,37 @@ pub async fn delegation_starts(
         }
         _ => Ok(()),
     }
+}
+
+/// Queues the reminder of an RDM sent to the CME: halfway to its links' expiry.
+pub async fn schedule_cme_reminder(
+    conn: &mut AsyncPgConnection,
+    rdm: &Rdm,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let hours = current_policy(conn).await?.cme_vote_hours as i64;
+    let at = now + Duration::minutes(hours * 30);
+    let task = Task::CmeReminder {
+        rdm_id: rdm.id,
+        revision: rdm.revision,
+    };
+    let key = format!("cme_reminder:{}:{}", rdm.id, rdm.revision);
+    enqueue(conn, &task, at, Some(key), now).await?;
+    Ok(())
+}
+
+/// The CME reminder: voters still missing on the same revision get their links again.
+pub async fn cme_reminder(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    rdm_id: i64,
+    revision: i32,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let rdm = crate::rdms::lock(conn, rdm_id).await?;
+    if rdm.state != "awaiting_committee" || rdm.revision != revision || rdm.meeting_id.is_some() {
+        return Ok(());
+    }
+    notify::vote_requests(conn, &state.notifier, &rdm, VoteMail::Reminder, now).await?;
+    Ok(())
 }

@@ -40,6 +40,8 @@ pub enum Task {
     CalendarTick,
     /// A delegation comes into force: the substitute gets the member's pending vote links.
     DelegationStarts { delegation_id: i64 },
+    /// A CME vote still open halfway to its links' expiry: remind the missing voters.
+    CmeReminder { rdm_id: i64, revision: i32 },
 }
 
 impl Task {
@@ -52,6 +54,7 @@ impl Task {
             Task::HolidayNotice { .. } => "holiday_notice",
             Task::CalendarTick => "calendar_tick",
             Task::DelegationStarts { .. } => "delegation_starts",
+            Task::CmeReminder { .. } => "cme_reminder",
         }
     }
 
@@ -285,6 +288,9 @@ async fn run(
             crate::committee_clock::holiday_notice(state, conn, *meeting_id, now).await
         }
         Task::CalendarTick => crate::committee_clock::tick(state, conn, now).await,
+        Task::CmeReminder { rdm_id, revision } => {
+            crate::committee_clock::cme_reminder(state, conn, *rdm_id, *revision, now).await
+        }
         Task::DelegationStarts { delegation_id } => {
             crate::committee_clock::delegation_starts(state, conn, *delegation_id, now).await
         }

@@ -241,3 +241,48 @@ async fn meetings_on_holidays_are_flagged_ahead_and_the_change_manager_moves_one
         "closed"
     );
 }
+
+#[tokio::test]
+async fn cme_voters_still_missing_are_reminded_halfway_to_the_links_expiry() {
+    let app = TestApp::spawn().await;
+    let mut body = gmud_tests::normal_rdm("Corrigir certificado expirado", 1);
+    body["rdm_type"] = json!("emergency");
+    body["homologation_evidence"] = json!("Testado em homologação");
+    let id = app.create_rdm("tester", body).await;
+    app.must("tester", id, "submit", None, "submitted").await;
+    app.must("gm", id, "start-assessment", None, "assessment")
+        .await;
+    let r = app
+        .edit("cloud1", id, json!({"technical_opinion": "Viável"}))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    app.must("gm", id, "send-to-committee", None, "awaiting_committee")
+        .await;
+    let cme1 = app.token("cme1").await;
+    let r = app
+        .post(
+            &cme1,
+            &format!("/api/v1/rdms/{id}/votes"),
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    app.run_jobs().await;
+    let reminded = |mails: Vec<gmud_tests::Mail>| {
+        mails
+            .iter()
+            .filter(|m| m.subject.contains("Lembrete"))
+            .count()
+    };
+    // Links last 24 hours (the policy's default): no reminder before 12 hours.
+    app.set_now(app.now() + chrono::Duration::hours(11));
+    app.run_jobs().await;
+    assert_eq!(reminded(app.mails_to("cme2").await), 0);
+    app.set_now(app.now() + chrono::Duration::hours(1));
+    app.run_jobs().await;
+    assert_eq!(reminded(app.mails_to("cme2").await), 1);
+    // The member who voted is not reminded, and nobody twice.
+    assert_eq!(reminded(app.mails_to("cme1").await), 0);
+    app.run_jobs().await;
+    assert_eq!(reminded(app.mails_to("cme2").await), 1);
+}

@@ -144,3 +144,68 @@ impl Mailer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(subject: &str) -> OutgoingMail {
+        OutgoingMail {
+            to_name: "Membro do CM".into(),
+            to_email: "cm1@gmud.example".into(),
+            subject: subject.into(),
+            text: "Aprovar: http://gmud.test/vote/1.a.x".into(),
+            html: "<p>Aprovar</p>".into(),
+            message_id: "<mail.vote_request.link.1.to.7@gmud.test>".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn without_smtp_mail_becomes_one_eml_file_per_message() {
+        let dir = std::env::temp_dir().join(format!("gmud-mail-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let m = Mailer::new(
+            "gmud <gmud@localhost>",
+            None,
+            dir.clone(),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert_eq!(m.folder(), Some(dir.as_path()));
+        m.send(&mail("[gmud] RDM-000001 aguarda seu voto"))
+            .await
+            .unwrap();
+        // The same event again rewrites its file: still one message.
+        m.send(&mail("[gmud] RDM-000001 aguarda seu voto"))
+            .await
+            .unwrap();
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert_eq!(files[0].extension().and_then(|e| e.to_str()), Some("eml"));
+        let raw = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(raw.contains("To: "), "{raw}");
+        assert!(raw.contains("cm1@gmud.example"));
+        assert!(raw.contains("Message-ID: <mail.vote_request.link.1.to.7@gmud.test>"));
+        assert!(raw.contains("multipart/alternative"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_bad_address_is_refused_before_sending() {
+        let m = Mailer::new(
+            "gmud <gmud@localhost>",
+            None,
+            "unused".into(),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let mut bad = mail("x");
+        bad.to_email = "not an address".into();
+        assert!(matches!(m.build(&bad), Err(MailError::Address(_))));
+        assert!(Mailer::new("no at sign", None, "unused".into(), Duration::from_secs(1)).is_err());
+    }
+}

@@ -148,6 +148,11 @@ pub async fn perform(
             Action::Approve => notify::rdm_decided(conn, n, &rdm, true, "o gestor de mudanças", reason.as_deref(), now).await?,
             Action::SendToCommittee => {
                 notify::vote_requests(conn, n, &after, VoteMail::Request, now).await?;
+                // The CME has no meeting to remind at: its voters are reminded halfway to the
+                // links' expiry.
+                if after.meeting_id.is_none() {
+                    crate::committee_clock::schedule_cme_reminder(conn, &after, now).await?;
+                }
             }
             // Change managers hear of an emergency when it is raised, before any execution.
             Action::Submit if after.rdm_type == "emergency" => notify::emergency_raised(conn, n, &after, user.id, now).await?,

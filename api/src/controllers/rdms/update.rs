@@ -177,6 +177,9 @@ pub async fn update_rdm(
             let rdm = rdms::find(conn, id).await?;
             // Links to the older revision no longer work: voters get fresh ones.
             crate::notify::vote_requests(conn, &state.notifier, &rdm, crate::notify::VoteMail::Replacement, now).await?;
+            if rdm.state == "awaiting_committee" && rdm.meeting_id.is_none() {
+                crate::committee_clock::schedule_cme_reminder(conn, &rdm, now).await?;
+            }
             rdms::view(conn, rdm, &user, now).await
         })
         .await?;
