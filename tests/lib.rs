@@ -1,9 +1,9 @@
 //! Test harness: each test gets the real server on a random port over its own PostgreSQL
 //! database, cloned from a template that is migrated and seeded once.
 use chrono::{DateTime, TimeZone, Utc};
-use gmud_api::auth::JwtKeys;
-use gmud_api::clock::ManualClock;
-use gmud_api::state::AppState;
+use gmud_api::app::AppState;
+use gmud_api::identity::tokens::JwtKeys;
+use gmud_api::platform::clock::ManualClock;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -103,11 +103,12 @@ async fn template() -> String {
                     .batch_execute(&format!("CREATE DATABASE \"{building}\""))
                     .await
                     .expect("create template");
-                gmud_api::db::run_migrations(&url_for(&building))
+                gmud_api::platform::pool::run_migrations(&url_for(&building))
                     .await
                     .expect("migrate template");
                 {
-                    let pool = gmud_api::db::build_pool(&url_for(&building), 1).expect("pool");
+                    let pool =
+                        gmud_api::platform::pool::build_pool(&url_for(&building), 1).expect("pool");
                     let mut conn = pool.get().await.expect("connect template");
                     gmud_api::fixtures::seed(&mut conn, true, start_of_tests())
                         .await
@@ -232,7 +233,7 @@ impl TestApp {
         let base = format!("http://127.0.0.1:{port}");
         let clock = ManualClock::new(start_of_tests());
         let state = instance_state(&db_url, &clock, &smtp, &base);
-        let server = gmud_api::app::serve(listener, state.clone(), Some(2)).expect("serve");
+        let server = gmud_api::http::serve(listener, state.clone(), Some(2)).expect("serve");
         tokio::spawn(server);
         TestApp {
             base,
@@ -253,8 +254,8 @@ impl TestApp {
     }
 
     /// Runs the due jobs, as the server's workers would (mail goes out through SMTP).
-    pub async fn run_jobs(&self) -> Vec<gmud_api::jobs::Ran> {
-        gmud_api::jobs::drain(&self.state).await.expect("run jobs")
+    pub async fn run_jobs(&self) -> Vec<gmud_api::queue::Ran> {
+        self.state.worker().drain().await.expect("run jobs")
     }
 
     /// The messages the SMTP server received for a demo user.
@@ -277,7 +278,7 @@ impl TestApp {
 
     /// What the server's clock reads.
     pub fn now(&self) -> DateTime<Utc> {
-        use gmud_api::clock::Clock;
+        use gmud_api::platform::clock::Clock;
         self.clock.now()
     }
 
@@ -419,27 +420,25 @@ impl Drop for TestApp {
 }
 
 fn instance_state(db_url: &str, clock: &ManualClock, smtp: &SmtpSink, base: &str) -> AppState {
-    AppState {
-        pool: gmud_api::db::build_pool(db_url, 8).expect("pool"),
-        clock: Arc::new(clock.clone()),
-        jwt: JwtKeys::new(
+    AppState::new(
+        gmud_api::platform::pool::build_pool(db_url, 8).expect("pool"),
+        Arc::new(clock.clone()),
+        JwtKeys::new(
             b"test-secret-test-secret-test-secret!",
             chrono::Duration::minutes(15),
         ),
-        mailer: Arc::new(
-            gmud_api::mail::Mailer::new(
-                "gmud <gmud@gmud.test>",
-                Some(&smtp.url()),
-                std::path::PathBuf::from("unused"),
-                std::time::Duration::from_secs(5),
-            )
-            .expect("mailer"),
-        ),
-        notifier: gmud_api::notify::Notifier {
-            signer: gmud_api::links::LinkSigner::new(LINK_KEY),
+        gmud_api::notify::mail::Mailer::new(
+            "gmud <gmud@gmud.test>",
+            Some(&smtp.url()),
+            std::path::PathBuf::from("unused"),
+            std::time::Duration::from_secs(5),
+        )
+        .expect("mailer"),
+        gmud_api::notify::Notifier {
+            signer: gmud_api::platform::links::LinkSigner::new(LINK_KEY),
             public_url: base.to_string(),
         },
-    }
+    )
 }
 
 /// The approve and reject links of a vote e-mail (from its plain-text part).

@@ -1,118 +1,107 @@
-//! Builds the actix application: routes, error shapes, docs.
-use crate::controllers;
-use crate::error::{path_error, query_error, ApiError};
-use crate::state::AppState;
-use actix_web::dev::Server;
-use actix_web::{middleware, web, App, HttpRequest, HttpResponse, HttpServer};
-use std::net::TcpListener;
+//! What the application is made of, assembled in one place: the state every handler and job
+//! shares, and the registry of every job kind. Above every context, below `http/`.
+use crate::changes::calendar_tick::CalendarTick;
+use crate::changes::delegations::DelegationStarts;
+use crate::changes::meetings::{HolidayNotice, MeetingCutoff, MeetingEnd, MeetingStart};
+use crate::changes::votes::CmeReminder;
+use crate::identity::tokens::JwtKeys;
+use crate::notify::mail::{Mailer, OutgoingMail};
+use crate::notify::Notifier;
+use crate::platform::clock::Clock;
+use crate::platform::error::ApiResult;
+use crate::platform::pool::Pool;
+use crate::queue::prune::{self, PruneJobs, Retention};
+use crate::queue::{Provides, Registry, Worker};
 use std::sync::Arc;
-use utoipa_swagger_ui::SwaggerUi;
 
-/// Registers everything on an actix `ServiceConfig` (used by the server and by tests).
-pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
-    move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(web::Data::new(state))
-            .app_data(web::Data::new(RouteTable::from_document(
-                &crate::openapi::document(),
-            )))
-            .app_data(web::QueryConfig::default().error_handler(query_error))
-            .app_data(web::PathConfig::default().error_handler(path_error))
-            .service(controllers::health::health)
-            .service(controllers::health::ready)
-            .configure(controllers::vote_links::routes)
-            .service(
-                SwaggerUi::new("/docs/{_:.*}")
-                    .url("/api/v1/openapi.json", crate::openapi::document()),
-            )
-            .service(web::scope("/api/v1").configure(controllers::routes))
-            .default_service(web::to(not_found));
-    }
-}
-
-/// The documented routes and their methods, to tell "no such route" (404) from "no such
-/// method here" (405 with `Allow`).
+/// Everything a handler or a job may use, typed. No globals.
 #[derive(Clone)]
-pub struct RouteTable(Arc<Vec<(Vec<String>, Vec<&'static str>)>>);
+pub struct AppState {
+    pub pool: Pool,
+    pub clock: Arc<dyn Clock>,
+    pub jwt: JwtKeys,
+    pub mailer: Arc<Mailer>,
+    pub notifier: Notifier,
+    pub registry: Arc<Registry<AppState>>,
+    pub retention: Retention,
+}
 
-impl RouteTable {
-    pub fn from_document(doc: &utoipa::openapi::OpenApi) -> Self {
-        let routes = doc
-            .paths
-            .paths
-            .iter()
-            .map(|(path, item)| {
-                let segments = path
-                    .trim_matches('/')
-                    .split('/')
-                    .map(str::to_string)
-                    .collect();
-                let methods = [
-                    ("GET", item.get.is_some()),
-                    ("POST", item.post.is_some()),
-                    ("PUT", item.put.is_some()),
-                    ("PATCH", item.patch.is_some()),
-                    ("DELETE", item.delete.is_some()),
-                ]
-                .into_iter()
-                .filter(|(_, has)| *has)
-                .map(|(m, _)| m)
-                .collect();
-                (segments, methods)
-            })
-            .collect();
-        RouteTable(Arc::new(routes))
-    }
-
-    /// The methods a concrete path answers to (empty: no such path).
-    pub fn methods_for(&self, path: &str) -> Vec<&'static str> {
-        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let mut out = Vec::new();
-        for (segments, methods) in self.0.iter() {
-            let matches = segments.len() == parts.len()
-                && segments
-                    .iter()
-                    .zip(&parts)
-                    .all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
-            if matches {
-                out.extend(methods.iter().copied());
-            }
+impl AppState {
+    pub fn new(
+        pool: Pool,
+        clock: Arc<dyn Clock>,
+        jwt: JwtKeys,
+        mailer: Mailer,
+        notifier: Notifier,
+    ) -> Self {
+        AppState {
+            pool,
+            clock,
+            jwt,
+            mailer: Arc::new(mailer),
+            notifier,
+            registry: Arc::new(registry()),
+            retention: Retention {
+                done_jobs: chrono::Duration::days(30),
+            },
         }
-        out.sort();
-        out.dedup();
-        out
+    }
+
+    /// A worker running this application's jobs.
+    pub fn worker(&self) -> Worker<AppState> {
+        Worker {
+            pool: self.pool.clone(),
+            clock: self.clock.clone(),
+            registry: self.registry.clone(),
+            context: self.clone(),
+        }
+    }
+
+    /// Queues the recurring timers (the committee calendar's daily tick, the queue's daily
+    /// prune); harmless if they already are.
+    pub async fn ensure_recurring_jobs(&self) -> ApiResult<()> {
+        let mut conn = self.pool.get().await?;
+        let now = self.clock.now();
+        crate::changes::calendar_tick::ensure_tick(&mut conn, now).await?;
+        prune::ensure(&mut conn, now).await
     }
 }
 
-async fn not_found(
-    req: HttpRequest,
-    routes: web::Data<RouteTable>,
-) -> Result<HttpResponse, ApiError> {
-    let allowed = routes.methods_for(req.path());
-    if allowed.is_empty() {
-        return Err(ApiError::NotFound("route".into()));
-    }
-    Err(ApiError::MethodNotAllowed(allowed.join(", ")))
+/// Every job kind the workers run. A new job is a type beside the code it drives, and one
+/// line here.
+pub fn registry() -> Registry<AppState> {
+    Registry::default()
+        .delivery::<OutgoingMail>()
+        .timer::<MeetingCutoff>()
+        .timer::<MeetingStart>()
+        .timer::<MeetingEnd>()
+        .timer::<HolidayNotice>()
+        .timer::<CalendarTick>()
+        .timer::<DelegationStarts>()
+        .timer::<CmeReminder>()
+        .timer::<PruneJobs>()
 }
 
-/// Starts serving on `listener`; the returned server runs when awaited.
-pub fn serve(
-    listener: TcpListener,
-    state: AppState,
-    workers: Option<usize>,
-) -> std::io::Result<Server> {
-    let mut server = HttpServer::new(move || {
-        App::new()
-            // Vote links are credentials until used: their tokens stay out of the access log.
-            .wrap(
-                middleware::Logger::new("%r %s %Dms")
-                    .exclude("/health")
-                    .exclude_regex("^/vote/"),
-            )
-            .configure(configure(state.clone()))
-    })
-    .listen(listener)?;
-    if let Some(w) = workers {
-        server = server.workers(w);
+impl Provides<Notifier> for AppState {
+    fn provide(&self) -> &Notifier {
+        &self.notifier
     }
-    Ok(server.run())
+}
+
+impl Provides<Mailer> for AppState {
+    fn provide(&self) -> &Mailer {
+        &self.mailer
+    }
+}
+
+impl Provides<Retention> for AppState {
+    fn provide(&self) -> &Retention {
+        &self.retention
+    }
+}
+
+impl Provides<()> for AppState {
+    fn provide(&self) -> &() {
+        &()
+    }
 }

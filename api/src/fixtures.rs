@@ -1,8 +1,8 @@
 //! Demo and reference data (fixtures/): users per role, organisations and configuration
 //! items, the BR-SP calendar with Brazil's holidays, CM and CME, the weekly policy.
 //! Seeding is idempotent: what exists (by code/username) is left alone.
-use crate::auth::hash_password;
-use crate::schema::*;
+use crate::db::schema::*;
+use crate::identity::passwords::hash_password;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};

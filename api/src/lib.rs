@@ -1,22 +1,16 @@
-//! gmud's HTTP API, persistence, and command line. The rules live in the `domain` crate.
+//! gmud's HTTP API, persistence, jobs and mail. The rules live in the `domain` crate.
+//!
+//! Layers, each importing only those below it (`.ci/check-layering` fails otherwise):
+//! `db` → `platform` → `queue`, `events` → `notify` → `identity`, `calendar`, `catalog` →
+//! `changes` → `app` (the composition root), `fixtures` → `http`.
 pub mod app;
-pub mod auth;
-pub mod clock;
-pub mod committee_clock;
-pub mod config;
-pub mod controllers;
+pub mod calendar;
+pub mod catalog;
+pub mod changes;
 pub mod db;
-pub mod error;
-pub mod extract;
 pub mod fixtures;
-pub mod idempotency;
-pub mod jobs;
-pub mod links;
-pub mod mail;
-pub mod models;
+pub mod http;
+pub mod identity;
 pub mod notify;
-pub mod openapi;
-pub mod rdms;
-pub mod scheduling;
-pub mod schema;
-pub mod state;
+pub mod platform;
+pub mod queue;

@@ -1,10 +1,11 @@
 //! `gmud`: the server and its operator commands.
 use clap::{Parser, Subcommand};
-use gmud_api::auth::JwtKeys;
-use gmud_api::clock::{OffsetClock, SystemClock};
-use gmud_api::config::{DatabaseConfig, MailConfig, ServerConfig};
-use gmud_api::state::AppState;
-use gmud_api::{app, db, fixtures};
+use gmud_api::app::AppState;
+use gmud_api::fixtures;
+use gmud_api::identity::tokens::JwtKeys;
+use gmud_api::platform::clock::{Clock, OffsetClock, SystemClock};
+use gmud_api::platform::config::{DatabaseConfig, MailConfig, ServerConfig};
+use gmud_api::platform::pool as db;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -129,7 +130,7 @@ async fn seed(pool: &db::Pool, demo: bool) -> Result<(), AnyError> {
     Ok(())
 }
 
-fn clock(start: Option<chrono::DateTime<chrono::Utc>>) -> Arc<dyn gmud_api::clock::Clock> {
+fn clock(start: Option<chrono::DateTime<chrono::Utc>>) -> Arc<dyn Clock> {
     match start {
         Some(start) => {
             tracing::warn!(%start, "replaying from GMUD_CLOCK_START: rules read a shifted clock");
@@ -142,7 +143,7 @@ fn clock(start: Option<chrono::DateTime<chrono::Utc>>) -> Arc<dyn gmud_api::cloc
 /// The state every handler and job shares; `public_url` defaults to the bound address.
 async fn state(
     pool: db::Pool,
-    clock: Arc<dyn gmud_api::clock::Clock>,
+    clock: Arc<dyn Clock>,
     jwt: JwtKeys,
     mail: &MailConfig,
     default_public_url: String,
@@ -151,7 +152,7 @@ async fn state(
         // Real mail reaches people's browsers: links to a bind address would not.
         return Err("GMUD_SMTP_URL is set: set GMUD_PUBLIC_URL too (the address members reach this server at; vote links in e-mails start with it)".into());
     }
-    let mailer = gmud_api::mail::Mailer::new(
+    let mailer = gmud_api::notify::mail::Mailer::new(
         &mail.mail_from,
         mail.smtp_url.as_deref(),
         mail.mail_dir.clone(),
@@ -159,23 +160,19 @@ async fn state(
     )?;
     let key = {
         let mut conn = pool.get().await?;
-        gmud_api::links::load_key(&mut conn, mail.link_secret.as_deref(), clock.now()).await?
+        gmud_api::platform::links::load_key(&mut conn, mail.link_secret.as_deref(), clock.now())
+            .await?
     };
-    Ok(AppState {
-        pool,
-        clock,
-        jwt,
-        mailer: Arc::new(mailer),
-        notifier: gmud_api::notify::Notifier {
-            signer: gmud_api::links::LinkSigner::new(&key),
-            public_url: mail
-                .public_url
-                .clone()
-                .unwrap_or(default_public_url)
-                .trim_end_matches('/')
-                .to_string(),
-        },
-    })
+    let notifier = gmud_api::notify::Notifier {
+        signer: gmud_api::platform::links::LinkSigner::new(&key),
+        public_url: mail
+            .public_url
+            .clone()
+            .unwrap_or(default_public_url)
+            .trim_end_matches('/')
+            .to_string(),
+    };
+    Ok(AppState::new(pool, clock, jwt, mailer, notifier))
 }
 
 /// Queues the calendar tick and starts the job workers.
@@ -183,14 +180,8 @@ async fn start_workers(state: &AppState, mail: &MailConfig) -> Result<(), AnyErr
     if mail.job_workers == 0 {
         return Ok(());
     }
-    {
-        let mut conn = state.pool.get().await?;
-        gmud_api::committee_clock::ensure_tick(&mut conn, state.clock.now())
-            .await
-            .map_err(|e| e.problem().detail)?;
-    }
-    gmud_api::jobs::spawn_workers(
-        state.clone(),
+    state.ensure_recurring_jobs().await.map_err(|e| e.chain())?;
+    state.worker().spawn(
         mail.job_workers,
         std::time::Duration::from_millis(mail.job_poll_ms),
     );
@@ -214,7 +205,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             seed(&pool, demo).await?;
             println!("seeded{}", if demo { " (with demo data)" } else { "" });
         }
-        Command::Openapi => print!("{}", gmud_api::openapi::document_json()),
+        Command::Openapi => print!("{}", gmud_api::http::openapi::document_json()),
         Command::Worker { mail, clock_start } => {
             let pool = prepare(&cli.db).await?;
             let mut mail = mail;
@@ -254,9 +245,9 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 }
             };
             let mut conn = pool.get().await?;
-            let id = gmud_api::controllers::users::create_user(
+            let id = gmud_api::identity::users::create_user(
                 &mut conn,
-                gmud_api::controllers::users::NewUserInput {
+                gmud_api::identity::users::NewUserInput {
                     display_name: display_name.unwrap_or_else(|| username.clone()),
                     username,
                     email,
@@ -308,7 +299,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     println!("    {:<16} {}", u.username, u.roles.join(", "));
                 }
             }
-            app::serve(listener, state, server.workers)?.await?;
+            gmud_api::http::serve(listener, state, server.workers)?.await?;
         }
     }
     Ok(())

@@ -153,7 +153,7 @@ async fn meetings_on_holidays_are_flagged_ahead_and_the_change_manager_moves_one
     // The daily tick materialises the coming weeks, timers included.
     {
         let mut conn = app.state.pool.get().await.unwrap();
-        gmud_api::committee_clock::ensure_tick(&mut conn, app.now())
+        gmud_api::changes::calendar_tick::ensure_tick(&mut conn, app.now())
             .await
             .unwrap();
     }

@@ -1,7 +1,12 @@
 //! The job queue and e-mail: notifications written with their event, delivered through a
 //! real SMTP server on loopback, once, late when SMTP is down, never twice.
 use chrono::Duration;
-use gmud_api::jobs::{drain, Ran};
+use gmud_api::app::AppState;
+use gmud_api::queue::Ran;
+
+async fn drain(state: &AppState) -> gmud_api::platform::error::ApiResult<Vec<Ran>> {
+    state.worker().drain().await
+}
 use gmud_tests::{json, normal_rdm, Options, TestApp};
 use std::collections::HashMap;
 

@@ -3,7 +3,7 @@ use gmud_tests::TestApp;
 /// The committed document must equal what the code generates.
 #[test]
 fn committed_openapi_matches_the_code() {
-    let generated = gmud_api::openapi::document_json();
+    let generated = gmud_api::http::openapi::document_json();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/openapi.json");
     if std::env::var("UPDATE_OPENAPI").is_ok() {
         std::fs::write(&path, &generated).unwrap();

@@ -1,6 +1,6 @@
 //! What `gmud serve` and `gmud migrate` do before serving: create the database, migrate it,
 //! and say in one line what to do when PostgreSQL cannot be reached.
-use gmud_api::db;
+use gmud_api::platform::pool as db;
 
 fn url(db: &str) -> String {
     let base = std::env::var("TEST_DATABASE_URL")

@@ -1,0 +1,466 @@
+//! Who hears what of change management (SPEC §8): each function renders its messages and
+//! writes one `mail` job per recipient in the caller's transaction, so a notification exists
+//! if and only if its event committed. Each job's key names the event and the recipient: the
+//! same event never produces a second message.
+use super::committees::required_voters;
+use super::mails::{self as templates, RdmEssentials};
+use super::policy::current_policy;
+use super::rdms::store;
+use super::substitutes::active_substitutes;
+use crate::db::models::{Meeting, Rdm, User};
+use crate::db::schema::{
+    committee_members, committees, configuration_items, rdm_items, rdm_votes, users, vote_links,
+};
+use crate::notify::{active_users as load_users, send, users_with_role, Notifier};
+use crate::platform::error::ApiResult;
+use crate::platform::links::LinkBinding;
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::approval::VoteDecision;
+use domain::roles::Role;
+
+async fn tz(conn: &mut AsyncPgConnection) -> chrono_tz::Tz {
+    match current_policy(conn).await {
+        Ok(p) => p.timezone.parse().unwrap_or(chrono_tz::America::Sao_Paulo),
+        Err(_) => chrono_tz::America::Sao_Paulo,
+    }
+}
+
+/// The requester and, when the RDM names a requester group that is a team, its members.
+pub async fn requester_group(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Vec<User>> {
+    let mut q = users::table
+        .filter(users::active.eq(true))
+        .filter(users::id.eq(rdm.requester_id))
+        .into_boxed();
+    if let Some(g) = rdm.requester_group.as_deref() {
+        q = q.or_filter(users::team.eq(g.trim()).and(users::active.eq(true)));
+    }
+    Ok(q.order(users::id)
+        .select(User::as_select())
+        .load(conn)
+        .await?)
+}
+
+pub async fn essentials(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<RdmEssentials> {
+    let requester: String = users::table
+        .find(rdm.requester_id)
+        .select(users::display_name)
+        .first(conn)
+        .await?;
+    let items: Vec<String> = rdm_items::table
+        .inner_join(configuration_items::table)
+        .filter(rdm_items::rdm_id.eq(rdm.id))
+        .order(configuration_items::name)
+        .select(configuration_items::name)
+        .load(conn)
+        .await?;
+    Ok(RdmEssentials {
+        number: store::number(rdm.id),
+        title: rdm.title.clone(),
+        rdm_type: rdm.rdm_type.clone(),
+        description: rdm.description.clone(),
+        justification: rdm.justification.clone(),
+        risk: rdm.risk.clone(),
+        priority: rdm.priority.clone(),
+        implementation_plan: rdm.implementation_plan.clone(),
+        estimated_duration_minutes: rdm.estimated_duration_minutes,
+        rollback_plan: rdm.rollback_plan.clone(),
+        estimated_rollback_minutes: rdm.estimated_rollback_minutes,
+        communication_plan: rdm.communication_plan.clone(),
+        requester_name: requester,
+        requester_group: rdm.requester_group.clone(),
+        configuration_items: items,
+        revision: rdm.revision,
+    })
+}
+
+/// The required voters whose vote on the RDM's current revision is in.
+async fn voted_on_current_revision(
+    conn: &mut AsyncPgConnection,
+    committee_id: i64,
+    rdm: &Rdm,
+) -> ApiResult<Vec<i64>> {
+    Ok(rdm_votes::table
+        .filter(rdm_votes::rdm_id.eq(rdm.id))
+        .filter(rdm_votes::committee_id.eq(committee_id))
+        .filter(rdm_votes::revision.eq(rdm.revision))
+        .select(rdm_votes::voter_id)
+        .load(conn)
+        .await?)
+}
+
+/// When the links for an RDM's vote expire: with its meeting (CM), or `cme_vote_hours`
+/// after they are sent (CME).
+async fn link_expiry(
+    conn: &mut AsyncPgConnection,
+    rdm: &Rdm,
+    now: DateTime<Utc>,
+) -> ApiResult<(Option<Meeting>, DateTime<Utc>)> {
+    match rdm.meeting_id {
+        Some(mid) => {
+            let m: Meeting = crate::db::schema::committee_meetings::table
+                .find(mid)
+                .select(Meeting::as_select())
+                .first(conn)
+                .await?;
+            let ends = m.ends_at;
+            Ok((Some(m), ends))
+        }
+        None => {
+            let hours = current_policy(conn).await?.cme_vote_hours;
+            Ok((None, now + Duration::hours(hours as i64)))
+        }
+    }
+}
+
+/// A link row for (voter, recipient) on the RDM's current revision and meeting, reused when
+/// it exists (a reminder re-signs the same link).
+async fn link_for(
+    conn: &mut AsyncPgConnection,
+    rdm: &Rdm,
+    committee_id: i64,
+    voter_id: i64,
+    recipient_id: i64,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> ApiResult<LinkBinding> {
+    diesel::insert_into(vote_links::table)
+        .values((
+            vote_links::rdm_id.eq(rdm.id),
+            vote_links::committee_id.eq(committee_id),
+            vote_links::voter_id.eq(voter_id),
+            vote_links::recipient_id.eq(recipient_id),
+            vote_links::revision.eq(rdm.revision),
+            vote_links::meeting_id.eq(rdm.meeting_id),
+            vote_links::expires_at.eq(expires_at),
+            vote_links::created_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    let id: i64 = vote_links::table
+        .filter(vote_links::rdm_id.eq(rdm.id))
+        .filter(vote_links::voter_id.eq(voter_id))
+        .filter(vote_links::recipient_id.eq(recipient_id))
+        .filter(vote_links::revision.eq(rdm.revision))
+        .filter(vote_links::meeting_id.is_not_distinct_from(rdm.meeting_id))
+        .select(vote_links::id)
+        .first(conn)
+        .await?;
+    Ok(LinkBinding {
+        link_id: id,
+        rdm_id: rdm.id,
+        voter_id,
+        recipient_id,
+        revision: rdm.revision,
+        meeting_id: rdm.meeting_id,
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum VoteMail {
+    /// First request for this revision and meeting.
+    Request,
+    /// Fresh links after an edit or a carry-over.
+    Replacement,
+    Reminder,
+}
+
+/// Sends each required voter who has not voted on the current revision (and each of their
+/// active substitutes) a personal approve/reject link pair for the RDM, which must be
+/// awaiting its committee.
+pub async fn vote_requests(
+    conn: &mut AsyncPgConnection,
+    n: &Notifier,
+    rdm: &Rdm,
+    kind: VoteMail,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
+    let Some(cid) = rdm.committee_id else {
+        return Ok(0);
+    };
+    if rdm.state != "awaiting_committee" {
+        return Ok(0);
+    }
+    let required = required_voters(conn, cid, rdm.id).await?;
+    let voted = voted_on_current_revision(conn, cid, rdm).await?;
+    let committee_name: String = committees::table
+        .find(cid)
+        .select(committees::name)
+        .first(conn)
+        .await?;
+    let (meeting, expires_at) = link_expiry(conn, rdm, now).await?;
+    let ess = essentials(conn, rdm).await?;
+    let tz = tz(conn).await;
+    let mut sent = 0;
+    for voter in load_users(conn, &required).await? {
+        if voted.contains(&voter.id) {
+            continue;
+        }
+        let mut recipients = vec![(voter.clone(), None)];
+        let subs = active_substitutes(conn, voter.id, now).await?;
+        for s in load_users(conn, &subs).await? {
+            recipients.push((s, Some(voter.display_name.clone())));
+        }
+        for (to, on_behalf_of) in recipients {
+            let b = link_for(conn, rdm, cid, voter.id, to.id, expires_at, now).await?;
+            let approve_url = n.vote_url(&n.signer.sign(&b, VoteDecision::Approve));
+            let reject_url = n.vote_url(&n.signer.sign(&b, VoteDecision::Reject));
+            let request = templates::VoteRequest {
+                to_name: &to.display_name,
+                rdm: &ess,
+                committee_name: &committee_name,
+                meeting_starts_at: meeting.as_ref().map(|m| m.starts_at),
+                approve_url: &approve_url,
+                reject_url: &reject_url,
+                expires_at,
+                on_behalf_of: on_behalf_of.as_deref(),
+                replaces_earlier: kind == VoteMail::Replacement,
+                tz,
+            };
+            let (event, rendered) = match kind {
+                VoteMail::Reminder => (
+                    format!("vote_reminder:link:{}", b.link_id),
+                    templates::vote_reminder(&templates::VoteReminder { request }),
+                ),
+                _ => (
+                    format!("vote_request:link:{}", b.link_id),
+                    templates::vote_request(&request),
+                ),
+            };
+            if send(conn, n, &to, event, rendered, now).await? {
+                sent += 1;
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// The requester group learns the RDM was approved or refused, and why. `event` names the
+/// transition (the RDM's version before it), so a message is written once per decision.
+pub async fn rdm_decided(
+    conn: &mut AsyncPgConnection,
+    n: &Notifier,
+    rdm: &Rdm,
+    approved: bool,
+    decided_by: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let ess = essentials(conn, rdm).await?;
+    for to in requester_group(conn, rdm).await? {
+        let r = templates::rdm_decided(&templates::RdmDecided {
+            to_name: &to.display_name,
+            rdm: &ess,
+            approved,
+            decided_by,
+            reason,
+        });
+        let event = format!("rdm_decided:{}:v{}", rdm.id, rdm.version);
+        send(conn, n, &to, event, r, now).await?;
+    }
+    Ok(())
+}
+
+/// An RDM moved from one meeting to the next: its requester group and its required voters
+/// are told; voters still to vote get fresh links for the new meeting.
+pub async fn carried_over(
+    conn: &mut AsyncPgConnection,
+    n: &Notifier,
+    rdm: &Rdm,
+    from: &Meeting,
+    to_meeting: &Meeting,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let ess = essentials(conn, rdm).await?;
+    let tz = tz(conn).await;
+    let mut people = requester_group(conn, rdm).await?;
+    let mut pending_votes = 0;
+    if let Some(cid) = rdm.committee_id {
+        let required = required_voters(conn, cid, rdm.id).await?;
+        let voted = voted_on_current_revision(conn, cid, rdm).await?;
+        pending_votes = required.iter().filter(|v| !voted.contains(v)).count();
+        for u in load_users(conn, &required).await? {
+            if !people.iter().any(|p| p.id == u.id) {
+                people.push(u);
+            }
+        }
+    }
+    for to in &people {
+        let r = templates::carried_over(&templates::CarriedOver {
+            to_name: &to.display_name,
+            rdm: &ess,
+            from_meeting_starts_at: from.starts_at,
+            to_meeting_starts_at: to_meeting.starts_at,
+            pending_votes,
+            tz,
+        });
+        let event = format!("carried_over:{}:from:{}", rdm.id, from.id);
+        send(conn, n, to, event, r, now).await?;
+    }
+    vote_requests(conn, n, rdm, VoteMail::Replacement, now).await?;
+    Ok(())
+}
+
+/// Change managers hear of an emergency RDM as soon as it is raised, before execution.
+pub async fn emergency_raised(
+    conn: &mut AsyncPgConnection,
+    n: &Notifier,
+    rdm: &Rdm,
+    raised_by: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let ess = essentials(conn, rdm).await?;
+    let by: String = users::table
+        .find(raised_by)
+        .select(users::display_name)
+        .first(conn)
+        .await?;
+    let url = n.api_url(&format!("/rdms/{}", rdm.id));
+    for to in users_with_role(conn, Role::ChangeManager).await? {
+        let r = templates::emergency_raised(&templates::EmergencyRaised {
+            to_name: &to.display_name,
+            rdm: &ess,
+            raised_by: &by,
+            rdm_url: &url,
+        });
+        send(conn, n, &to, format!("emergency_raised:{}", rdm.id), r, now).await?;
+    }
+    Ok(())
+}
+
+/// A meeting on a holiday, flagged to the change managers ahead of time.
+pub async fn holiday_meeting(
+    conn: &mut AsyncPgConnection,
+    n: &Notifier,
+    meeting: &Meeting,
+    holiday_name: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let committee_name: String = committees::table
+        .find(meeting.committee_id)
+        .select(committees::name)
+        .first(conn)
+        .await?;
+    let tz = tz(conn).await;
+    let url = n.api_url(&format!("/meetings/{}/reschedule", meeting.id));
+    for to in users_with_role(conn, Role::ChangeManager).await? {
+        let r = templates::holiday_meeting(&templates::HolidayMeeting {
+            to_name: &to.display_name,
+            committee_name: &committee_name,
+            meeting_id: meeting.id,
+            meeting_starts_at: meeting.starts_at,
+            holiday_name,
+            reschedule_url: &url,
+            tz,
+        });
+        send(
+            conn,
+            n,
+            &to,
+            format!("holiday_meeting:{}", meeting.id),
+            r,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The members of the CM (who approve it, consensually) hear of a window flex request.
+#[allow(clippy::too_many_arguments)]
+pub async fn flex_requested(
+    conn: &mut AsyncPgConnection,
+    n: &Notifier,
+    window_id: i64,
+    flex_id: i64,
+    current: (DateTime<Utc>, DateTime<Utc>),
+    new: (DateTime<Utc>, DateTime<Utc>),
+    reason: &str,
+    requested_by: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let by: String = users::table
+        .find(requested_by)
+        .select(users::display_name)
+        .first(conn)
+        .await?;
+    let members: Vec<i64> = committee_members::table
+        .inner_join(committees::table)
+        .filter(committees::kind.eq("cm"))
+        .select(committee_members::user_id)
+        .load(conn)
+        .await?;
+    let tz = tz(conn).await;
+    let url = n.api_url(&format!("/windows/{window_id}/flexes/{flex_id}/approve"));
+    for to in load_users(conn, &members).await? {
+        let r = templates::flex_requested(&templates::FlexRequested {
+            to_name: &to.display_name,
+            window_id,
+            flex_id,
+            current_starts_at: current.0,
+            current_ends_at: current.1,
+            new_starts_at: new.0,
+            new_ends_at: new.1,
+            reason,
+            requested_by: &by,
+            approve_url: &url,
+            tz,
+        });
+        send(conn, n, &to, format!("flex_requested:{flex_id}"), r, now).await?;
+    }
+    Ok(())
+}
+
+/// At the cut-off: the frozen agenda, to the committee's members and the members the RDMs on
+/// it involve.
+pub async fn agenda(
+    conn: &mut AsyncPgConnection,
+    n: &Notifier,
+    meeting: &Meeting,
+    rdms_on_agenda: &[Rdm],
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let committee_name: String = committees::table
+        .find(meeting.committee_id)
+        .select(committees::name)
+        .first(conn)
+        .await?;
+    let mut recipients: Vec<i64> = committee_members::table
+        .filter(committee_members::committee_id.eq(meeting.committee_id))
+        .select(committee_members::user_id)
+        .load(conn)
+        .await?;
+    let mut per_rdm = Vec::new();
+    for rdm in rdms_on_agenda {
+        let cid = rdm.committee_id.unwrap_or(meeting.committee_id);
+        let required = required_voters(conn, cid, rdm.id).await?;
+        let voted = voted_on_current_revision(conn, cid, rdm).await?;
+        recipients.extend(required.iter().copied());
+        per_rdm.push((essentials(conn, rdm).await?, voted));
+    }
+    recipients.sort();
+    recipients.dedup();
+    let tz = tz(conn).await;
+    for to in load_users(conn, &recipients).await? {
+        let items = per_rdm
+            .iter()
+            .map(|(e, voted)| templates::AgendaItem {
+                rdm: e,
+                voted: voted.contains(&to.id),
+            })
+            .collect();
+        let r = templates::agenda(&templates::Agenda {
+            to_name: &to.display_name,
+            committee_name: &committee_name,
+            meeting_starts_at: meeting.starts_at,
+            meeting_ends_at: meeting.ends_at,
+            items,
+            tz,
+        });
+        let event = format!("agenda:{}:{}", meeting.id, meeting.cutoff_at.timestamp());
+        send(conn, n, &to, event, r, now).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,407 @@
+// Hand-kept mirror of migrations/ (diesel print-schema needs libpq; keep in step with up.sql).
+// `rdms.search` (generated tsvector) is queried through raw SQL fragments only.
+diesel::table! {
+    organizations (id) {
+        id -> Int8,
+        code -> Text,
+        name -> Text,
+        timezone -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        username -> Text,
+        display_name -> Text,
+        email -> Text,
+        password_hash -> Text,
+        roles -> Array<Text>,
+        team -> Nullable<Text>,
+        organization_id -> Nullable<Int8>,
+        active -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    topologies (id) {
+        id -> Int8,
+        organization_id -> Int8,
+        name -> Text,
+        description -> Text,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> Int8,
+        code -> Text,
+        name -> Text,
+        description -> Text,
+    }
+}
+
+diesel::table! {
+    configuration_items (id) {
+        id -> Int8,
+        organization_id -> Int8,
+        topology_id -> Nullable<Int8>,
+        environment -> Text,
+        service_id -> Int8,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    calendars (id) {
+        id -> Int8,
+        code -> Text,
+        name -> Text,
+        timezone -> Text,
+        working_days -> Array<Text>,
+        business_hours -> Jsonb,
+    }
+}
+
+diesel::table! {
+    holidays (id) {
+        id -> Int8,
+        calendar_id -> Int8,
+        date -> Date,
+        name -> Text,
+        open_hours -> Jsonb,
+    }
+}
+
+diesel::table! {
+    calendar_policies (version) {
+        version -> Int4,
+        timezone -> Text,
+        calendar_id -> Int8,
+        meeting_weekday -> Text,
+        meeting_start -> Text,
+        meeting_duration_minutes -> Int4,
+        cutoff_time -> Text,
+        window_weekday -> Text,
+        window_start -> Text,
+        window_duration_minutes -> Int4,
+        note -> Text,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        holiday_notice_days -> Int4,
+        cme_vote_hours -> Int4,
+    }
+}
+
+diesel::table! {
+    committees (id) {
+        id -> Int8,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        approval_policy -> Text,
+        approval_n -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    committee_members (committee_id, user_id) {
+        committee_id -> Int8,
+        user_id -> Int8,
+    }
+}
+
+diesel::table! {
+    committee_meetings (id) {
+        id -> Int8,
+        committee_id -> Int8,
+        original_date -> Date,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        cutoff_at -> Timestamptz,
+        on_holiday -> Bool,
+        rescheduled -> Bool,
+        status -> Text,
+        policy_version -> Int4,
+        closed_by -> Nullable<Int8>,
+        closed_at -> Nullable<Timestamptz>,
+        close_note -> Nullable<Text>,
+        agenda_frozen_at -> Nullable<Timestamptz>,
+        holiday_flagged_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    meeting_reschedules (id) {
+        id -> Int8,
+        meeting_id -> Int8,
+        old_starts_at -> Timestamptz,
+        new_starts_at -> Timestamptz,
+        new_ends_at -> Timestamptz,
+        reason -> Text,
+        actor_id -> Int8,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    maintenance_windows (id) {
+        id -> Int8,
+        original_date -> Date,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        flexed -> Bool,
+        policy_version -> Int4,
+    }
+}
+
+diesel::table! {
+    window_flexes (id) {
+        id -> Int8,
+        window_id -> Int8,
+        new_starts_at -> Timestamptz,
+        new_ends_at -> Timestamptz,
+        reason -> Text,
+        status -> Text,
+        requested_by -> Int8,
+        requested_at -> Timestamptz,
+        decided_by -> Nullable<Int8>,
+        decided_at -> Nullable<Timestamptz>,
+        decision_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    priority_matrix (impact, urgency) {
+        impact -> Text,
+        urgency -> Text,
+        priority -> Text,
+    }
+}
+
+diesel::table! {
+    standard_templates (id) {
+        id -> Int8,
+        code -> Text,
+        name -> Text,
+        description -> Text,
+        implementation_plan -> Text,
+        estimated_duration_minutes -> Int4,
+        rollback_plan -> Text,
+        estimated_rollback_minutes -> Int4,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    rdms (id) {
+        id -> Int8,
+        rdm_type -> Text,
+        state -> Text,
+        title -> Text,
+        description -> Text,
+        justification -> Text,
+        category -> Nullable<Text>,
+        impact -> Nullable<Text>,
+        urgency -> Nullable<Text>,
+        priority -> Nullable<Text>,
+        risk -> Nullable<Text>,
+        technical_opinion -> Nullable<Text>,
+        implementation_plan -> Nullable<Text>,
+        estimated_duration_minutes -> Nullable<Int4>,
+        rollback_plan -> Nullable<Text>,
+        estimated_rollback_minutes -> Nullable<Int4>,
+        homologation_evidence -> Nullable<Text>,
+        communication_plan -> Nullable<Text>,
+        customers_notified_at -> Nullable<Timestamptz>,
+        customers_notification -> Nullable<Text>,
+        review -> Nullable<Text>,
+        standard_template_id -> Nullable<Int8>,
+        requester_id -> Int8,
+        requester_group -> Nullable<Text>,
+        committee_id -> Nullable<Int8>,
+        meeting_id -> Nullable<Int8>,
+        window_id -> Nullable<Int8>,
+        planned_start -> Nullable<Timestamptz>,
+        version -> Int4,
+        revision -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    rdm_items (rdm_id, item_id) {
+        rdm_id -> Int8,
+        item_id -> Int8,
+    }
+}
+
+diesel::table! {
+    rdm_involved_members (rdm_id, user_id) {
+        rdm_id -> Int8,
+        user_id -> Int8,
+    }
+}
+
+diesel::table! {
+    rdm_votes (id) {
+        id -> Int8,
+        rdm_id -> Int8,
+        committee_id -> Int8,
+        voter_id -> Int8,
+        decision -> Text,
+        reason -> Nullable<Text>,
+        revision -> Int4,
+        meeting_id -> Nullable<Int8>,
+        at -> Timestamptz,
+        cast_by -> Nullable<Int8>,
+        channel -> Text,
+    }
+}
+
+diesel::table! {
+    rdm_transitions (id) {
+        id -> Int8,
+        rdm_id -> Int8,
+        action -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        actor_id -> Nullable<Int8>,
+        reason -> Nullable<Text>,
+        detail -> Jsonb,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Int8,
+        key -> Text,
+        request_hash -> Text,
+        status_code -> Int4,
+        response -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> Int8,
+        kind -> Text,
+        payload -> Jsonb,
+        dedup_key -> Nullable<Text>,
+        status -> Text,
+        run_at -> Timestamptz,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    vote_links (id) {
+        id -> Int8,
+        rdm_id -> Int8,
+        committee_id -> Int8,
+        voter_id -> Int8,
+        recipient_id -> Int8,
+        revision -> Int4,
+        meeting_id -> Nullable<Int8>,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        used_decision -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    delegations (id) {
+        id -> Int8,
+        member_id -> Int8,
+        substitute_id -> Int8,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        reason -> Text,
+        created_by -> Int8,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_by -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    window_flex_votes (flex_id, voter_id) {
+        flex_id -> Int8,
+        voter_id -> Int8,
+        decision -> Text,
+        reason -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(topologies -> organizations (organization_id));
+diesel::joinable!(configuration_items -> organizations (organization_id));
+diesel::joinable!(configuration_items -> services (service_id));
+diesel::joinable!(holidays -> calendars (calendar_id));
+diesel::joinable!(committee_members -> committees (committee_id));
+diesel::joinable!(committee_members -> users (user_id));
+diesel::joinable!(committee_meetings -> committees (committee_id));
+diesel::joinable!(rdm_items -> rdms (rdm_id));
+diesel::joinable!(rdm_items -> configuration_items (item_id));
+diesel::joinable!(rdm_votes -> rdms (rdm_id));
+diesel::joinable!(rdm_transitions -> rdms (rdm_id));
+diesel::joinable!(window_flexes -> maintenance_windows (window_id));
+diesel::joinable!(vote_links -> rdms (rdm_id));
+diesel::joinable!(window_flex_votes -> window_flexes (flex_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    users,
+    topologies,
+    services,
+    configuration_items,
+    calendars,
+    holidays,
+    calendar_policies,
+    committees,
+    committee_members,
+    committee_meetings,
+    meeting_reschedules,
+    maintenance_windows,
+    window_flexes,
+    priority_matrix,
+    standard_templates,
+    rdms,
+    rdm_items,
+    rdm_involved_members,
+    rdm_votes,
+    rdm_transitions,
+    idempotency_keys,
+    jobs,
+    server_secrets,
+    vote_links,
+    delegations,
+    window_flex_votes,
+);
+
+diesel::table! {
+    job_keys (key) {
+        key -> Text,
+        keep_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}

@@ -1,0 +1,33 @@
+//! Handlers, one file per resource (one per action for RDMs).
+pub mod auth;
+pub mod calendar_policy;
+pub mod calendars;
+pub mod catalog;
+pub mod committees;
+pub mod common;
+pub mod delegations;
+pub mod health;
+pub mod jobs;
+pub mod meetings;
+pub mod rdms;
+pub mod templates;
+pub mod users;
+pub mod windows;
+
+use actix_web::web;
+
+/// Everything under `/api/v1`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(auth::issue_token).service(auth::me);
+    rdms::routes(cfg);
+    committees::routes(cfg);
+    delegations::routes(cfg);
+    meetings::routes(cfg);
+    windows::routes(cfg);
+    calendar_policy::routes(cfg);
+    catalog::routes(cfg);
+    calendars::routes(cfg);
+    users::routes(cfg);
+    templates::routes(cfg);
+    jobs::routes(cfg);
+}

@@ -1,0 +1,119 @@
+//! Builds the actix application: routes, error shapes, docs.
+use super::handlers;
+use super::problem::{path_error, query_error};
+use crate::app::AppState;
+use crate::platform::error::ApiError;
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpRequest, HttpResponse, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Registers everything on an actix `ServiceConfig` (used by the server and by tests).
+pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(web::Data::new(state))
+            .app_data(web::Data::new(RouteTable::from_document(
+                &super::openapi::document(),
+            )))
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .service(handlers::health::health)
+            .service(handlers::health::ready)
+            .configure(super::vote_pages::routes)
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/api/v1/openapi.json", super::openapi::document()),
+            )
+            .service(web::scope("/api/v1").configure(handlers::routes))
+            .default_service(web::to(not_found));
+    }
+}
+
+/// The documented routes and their methods, to tell "no such route" (404) from "no such
+/// method here" (405 with `Allow`).
+#[derive(Clone)]
+pub struct RouteTable(Arc<Vec<(Vec<String>, Vec<&'static str>)>>);
+
+impl RouteTable {
+    pub fn from_document(doc: &utoipa::openapi::OpenApi) -> Self {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(str::to_string)
+                    .collect();
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter(|(_, has)| *has)
+                .map(|(m, _)| m)
+                .collect();
+                (segments, methods)
+            })
+            .collect();
+        RouteTable(Arc::new(routes))
+    }
+
+    /// The methods a concrete path answers to (empty: no such path).
+    pub fn methods_for(&self, path: &str) -> Vec<&'static str> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut out = Vec::new();
+        for (segments, methods) in self.0.iter() {
+            let matches = segments.len() == parts.len()
+                && segments
+                    .iter()
+                    .zip(&parts)
+                    .all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
+            if matches {
+                out.extend(methods.iter().copied());
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+async fn not_found(
+    req: HttpRequest,
+    routes: web::Data<RouteTable>,
+) -> Result<HttpResponse, ApiError> {
+    let allowed = routes.methods_for(req.path());
+    if allowed.is_empty() {
+        return Err(ApiError::NotFound("route".into()));
+    }
+    Err(ApiError::MethodNotAllowed(allowed.join(", ")))
+}
+
+/// Starts serving on `listener`; the returned server runs when awaited.
+pub fn serve(
+    listener: TcpListener,
+    state: AppState,
+    workers: Option<usize>,
+) -> std::io::Result<Server> {
+    let mut server = HttpServer::new(move || {
+        App::new()
+            // Vote links are credentials until used: their tokens stay out of the access log.
+            .wrap(
+                middleware::Logger::new("%r %s %Dms")
+                    .exclude("/health")
+                    .exclude_regex("^/vote/"),
+            )
+            .configure(configure(state.clone()))
+    })
+    .listen(listener)?;
+    if let Some(w) = workers {
+        server = server.workers(w);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,6 @@
+//! Identity: accounts, passwords, access tokens and who is calling.
+pub mod login;
+pub mod passwords;
+pub mod principal;
+pub mod tokens;
+pub mod users;

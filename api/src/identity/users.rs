@@ -1,0 +1,240 @@
+//! Accounts and their roles (SPEC §2). The admin creates them through the API; the same
+//! [`create_user`] backs the `gmud user create` command.
+use super::passwords::hash_password;
+use crate::db::models::User;
+use crate::db::schema::{organizations, users};
+use crate::platform::error::{ApiError, ApiResult, FieldError};
+use crate::platform::input::{not_blank, Problems};
+use crate::platform::pagination::paginate;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::roles::{Role, Team};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::{Validate, ValidationError};
+
+/// Who may read the user directory.
+pub const DIRECTORY_READERS: &[Role] = &[Role::Admin, Role::ChangeManager];
+
+/// Usernames are lowercase ASCII letters, digits, `.`, `_` and `-`.
+fn username_chars(s: &str) -> Result<(), ValidationError> {
+    if s.bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    {
+        Ok(())
+    } else {
+        let mut e = ValidationError::new("invalid");
+        e.message = Some("only a-z, 0-9, `.`, `_` and `-` are allowed".into());
+        Err(e)
+    }
+}
+
+/// A new account. Also the input of `gmud user create`.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserInput {
+    /// Lowercase letters, digits, `.`, `_`, `-`; unique.
+    #[validate(length(min = 3, max = 60), custom(function = "username_chars"))]
+    #[schema(
+        min_length = 3,
+        max_length = 60,
+        pattern = "^[a-z0-9._-]+$",
+        example = "maria.silva"
+    )]
+    pub username: String,
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub display_name: String,
+    #[validate(email, length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    /// Stored only as an argon2 hash; never returned.
+    #[validate(length(min = 10, max = 200))]
+    #[schema(min_length = 10, max_length = 200, format = Password)]
+    pub password: String,
+    #[validate(length(min = 1, max = 10))]
+    #[schema(min_items = 1, max_items = 10)]
+    pub roles: Vec<Role>,
+    /// Required for, and only for, a `support_analyst`.
+    pub team: Option<Team>,
+    /// Required for, and only for, a `customer`: the organisation it belongs to.
+    pub organization_id: Option<i64>,
+}
+
+/// The rules between fields (SPEC §2), each naming its field.
+fn check_roles(input: &NewUserInput) -> ApiResult<()> {
+    let mut p = Problems::default();
+    let has = |r: Role| input.roles.contains(&r);
+    if has(Role::Customer) && input.roles.iter().any(|r| *r != Role::Customer) {
+        // A customer sees only its organisation; a staff role would lift that.
+        p.push(FieldError::new(
+            "roles",
+            "invalid",
+            "a customer cannot hold other roles",
+        ));
+    }
+    match (has(Role::SupportAnalyst), input.team) {
+        (true, None) => p.push(FieldError::new(
+            "team",
+            "required",
+            "a support_analyst belongs to a team (rh, taf_tss, cloud, dev)",
+        )),
+        (false, Some(_)) => p.push(FieldError::new(
+            "team",
+            "invalid",
+            "only a support_analyst has a team",
+        )),
+        _ => {}
+    }
+    match (has(Role::Customer), input.organization_id) {
+        (true, None) => p.push(FieldError::new(
+            "organization_id",
+            "required",
+            "a customer belongs to an organisation",
+        )),
+        (false, Some(_)) => p.push(FieldError::new(
+            "organization_id",
+            "invalid",
+            "only a customer belongs to an organisation",
+        )),
+        _ => {}
+    }
+    p.finish()
+}
+
+/// Validates and creates a user; returns its id. Used by the API and by `gmud user create`.
+pub async fn create_user(
+    conn: &mut AsyncPgConnection,
+    input: NewUserInput,
+    now: DateTime<Utc>,
+) -> ApiResult<i64> {
+    let mut p = Problems::default();
+    p.take(input.validate().map_err(ApiError::from));
+    p.take(check_roles(&input));
+    p.finish()?;
+    if let Some(org) = input.organization_id {
+        let exists: bool = diesel::select(diesel::dsl::exists(organizations::table.find(org)))
+            .get_result(conn)
+            .await?;
+        if !exists {
+            return Err(ApiError::validation(
+                "organization_id",
+                "unknown",
+                format!("no organisation {org}"),
+            ));
+        }
+    }
+    // argon2 is deliberately slow: keep it off the async workers.
+    let password = input.password.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(ApiError::from_cause)??;
+    let mut roles: Vec<Role> = input.roles.clone();
+    roles.sort();
+    roles.dedup();
+    let roles: Vec<String> = roles.iter().map(|r| r.as_str().to_string()).collect();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        Ok(diesel::insert_into(users::table)
+            .values((
+                users::username.eq(&input.username),
+                users::display_name.eq(input.display_name.trim()),
+                users::email.eq(input.email.trim()),
+                users::password_hash.eq(&hash),
+                users::roles.eq(&roles),
+                users::team.eq(input.team.map(|t| t.as_str())),
+                users::organization_id.eq(input.organization_id),
+                users::created_at.eq(now),
+            ))
+            .returning(users::id)
+            .get_result::<i64>(conn)
+            .await?)
+    })
+    .await
+}
+
+/// An account as the API shows it (never its password hash).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub roles: Vec<Role>,
+    pub team: Option<Team>,
+    pub organization_id: Option<i64>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<User> for UserView {
+    type Error = ApiError;
+    fn try_from(u: User) -> ApiResult<Self> {
+        let bad = |what: &str| ApiError::internal(format!("user {}: {what}", u.id));
+        let roles = u
+            .roles
+            .iter()
+            .map(|r| r.parse::<Role>().map_err(|_| bad(r)))
+            .collect::<ApiResult<Vec<_>>>()?;
+        let team = match &u.team {
+            Some(t) => Some(t.parse::<Team>().map_err(|_| bad(t))?),
+            None => None,
+        };
+        Ok(UserView {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            email: u.email,
+            roles,
+            team,
+            organization_id: u.organization_id,
+            active: u.active,
+            created_at: u.created_at,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<i64>,
+}
+
+pub async fn find_user(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<User> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(format!("user {id}")))
+}
+
+/// A page of users by id, optionally those holding `role`.
+pub async fn list_users(
+    conn: &mut AsyncPgConnection,
+    role: Option<Role>,
+    limit: i64,
+    cursor: Option<i64>,
+) -> ApiResult<UserPage> {
+    let mut q = users::table.into_boxed();
+    if let Some(r) = role {
+        q = q.filter(users::roles.contains(vec![r.as_str().to_string()]));
+    }
+    if let Some(c) = cursor {
+        q = q.filter(users::id.gt(c));
+    }
+    let rows: Vec<User> = q
+        .order(users::id)
+        .limit(limit + 1)
+        .select(User::as_select())
+        .load(conn)
+        .await?;
+    let (rows, next_cursor) = paginate(rows, limit, |u| u.id);
+    let items = rows
+        .into_iter()
+        .map(UserView::try_from)
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(UserPage { items, next_cursor })
+}

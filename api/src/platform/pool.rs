@@ -1,0 +1,96 @@
+//! PostgreSQL: the pool, creating the database, and migrations.
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::AsyncPgConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::fmt;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
+
+pub type Pool = DeadPool<AsyncPgConnection>;
+pub type Conn = Object<AsyncPgConnection>;
+
+/// Why the database could not be set up, in one line an operator can act on.
+#[derive(Debug)]
+pub struct DbSetupError(pub String);
+
+impl fmt::Display for DbSetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for DbSetupError {}
+
+fn unreachable(url: &str, e: impl std::error::Error) -> DbSetupError {
+    // tokio-postgres says only "error connecting to server"; the cause is in the source.
+    let mut cause = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        cause = format!("{cause}: {s}");
+        source = s.source();
+    }
+    let e = cause;
+    DbSetupError(format!(
+        "cannot reach PostgreSQL at {} ({e}): start PostgreSQL (e.g. `pg_ctlcluster 15 main start`) or set DATABASE_URL",
+        super::config::redact(url)
+    ))
+}
+
+pub fn build_pool(url: &str, size: usize) -> Result<Pool, DbSetupError> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    DeadPool::builder(manager)
+        .max_size(size)
+        .build()
+        .map_err(|e| DbSetupError(format!("cannot build the connection pool: {e}")))
+}
+
+/// Creates the database named in `url` if it does not exist (connecting to `postgres` to do so).
+pub async fn ensure_database(url: &str) -> Result<(), DbSetupError> {
+    let parsed = url::Url::parse(url)
+        .map_err(|e| DbSetupError(format!("DATABASE_URL is not a URL: {e}")))?;
+    let name = parsed.path().trim_start_matches('/').to_string();
+    if name.is_empty() {
+        return Err(DbSetupError(
+            "DATABASE_URL must name a database (…/gmud)".into(),
+        ));
+    }
+    let mut admin = parsed.clone();
+    admin.set_path("/postgres");
+    let (client, connection) = tokio_postgres::connect(admin.as_str(), tokio_postgres::NoTls)
+        .await
+        .map_err(|e| unreachable(url, e))?;
+    let driver = tokio::spawn(connection);
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await
+        .map_err(|e| DbSetupError(format!("cannot list databases: {e}")))?
+        .is_some();
+    if !exists {
+        let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+        match client.batch_execute(&sql).await {
+            Ok(()) => tracing::info!(database = %name, "created database"),
+            // Another instance created it at the same moment.
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE) => {}
+            Err(e) => return Err(DbSetupError(format!("cannot create database {name}: {e}"))),
+        }
+    }
+    drop(client);
+    let _ = driver.await;
+    Ok(())
+}
+
+/// Applies pending migrations; returns how many ran.
+pub async fn run_migrations(url: &str) -> Result<usize, DbSetupError> {
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || {
+        use diesel::Connection;
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
+            .map_err(|e| unreachable(&url, e))?;
+        conn.run_pending_migrations(MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(|e| DbSetupError(format!("migrations failed: {e}")))
+    })
+    .await
+    .map_err(|e| DbSetupError(format!("migration task failed: {e}")))?
+}

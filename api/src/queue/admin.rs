@@ -1,0 +1,163 @@
+//! The queue as an admin sees it: what is pending, done or dead, and giving a dead job
+//! another round once its cause is fixed.
+use super::Registry;
+use crate::db::schema::jobs;
+use crate::platform::error::{ApiError, ApiResult};
+use crate::platform::pagination::paginate;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Pending,
+    Done,
+    Dead,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Done => "done",
+            JobStatus::Dead => "dead",
+        }
+    }
+}
+
+impl std::str::FromStr for JobStatus {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "pending" => Ok(JobStatus::Pending),
+            "done" => Ok(JobStatus::Done),
+            "dead" => Ok(JobStatus::Dead),
+            _ => Err(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = jobs)]
+pub struct Job {
+    pub id: i64,
+    /// mail, meeting_cutoff, meeting_start, meeting_end, holiday_notice, calendar_tick.
+    pub kind: String,
+    /// What the job works on. A mail job shows its recipient and subject only: its body holds
+    /// personal vote links.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub dedup_key: Option<String>,
+    /// pending, done or dead.
+    pub status: String,
+    /// When it is (next) due.
+    pub run_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl Job {
+    /// The job as an admin may read it (e.g. mail bodies, which hold personal vote links,
+    /// left out).
+    pub fn redacted<C: Send + Sync + 'static>(mut self, registry: &Registry<C>) -> Job {
+        self.payload = registry.redacted(&self.kind, self.payload);
+        self
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobPage {
+    pub items: Vec<Job>,
+    pub next_cursor: Option<i64>,
+}
+
+/// A page of jobs, newest first.
+pub async fn list<C: Send + Sync + 'static>(
+    conn: &mut AsyncPgConnection,
+    registry: &Registry<C>,
+    status: Option<JobStatus>,
+    kind: Option<&str>,
+    limit: i64,
+    cursor: Option<i64>,
+) -> ApiResult<JobPage> {
+    let mut q = jobs::table.into_boxed();
+    if let Some(s) = status {
+        q = q.filter(jobs::status.eq(s.as_str()));
+    }
+    if let Some(k) = kind {
+        q = q.filter(jobs::kind.eq(k.to_string()));
+    }
+    if let Some(c) = cursor {
+        q = q.filter(jobs::id.lt(c));
+    }
+    let rows: Vec<Job> = q
+        .order(jobs::id.desc())
+        .limit(limit + 1)
+        .select(Job::as_select())
+        .load(conn)
+        .await?;
+    let (items, next_cursor) = paginate(rows, limit, |j| j.id);
+    let items = items.into_iter().map(|j| j.redacted(registry)).collect();
+    Ok(JobPage { items, next_cursor })
+}
+
+pub async fn get<C: Send + Sync + 'static>(
+    conn: &mut AsyncPgConnection,
+    registry: &Registry<C>,
+    id: i64,
+) -> ApiResult<Job> {
+    let job: Job = jobs::table
+        .find(id)
+        .select(Job::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(format!("job {id}")))?;
+    Ok(job.redacted(registry))
+}
+
+/// Gives a dead job another full round of attempts, due now. Only dead jobs: a pending one
+/// will run and a done one must not run twice.
+pub async fn retry<C: Send + Sync + 'static>(
+    conn: &mut AsyncPgConnection,
+    registry: &Registry<C>,
+    id: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<Job> {
+    let job = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let job: Job = jobs::table
+                .find(id)
+                .for_update()
+                .select(Job::as_select())
+                .first(conn)
+                .await
+                .optional()?
+                .ok_or_else(|| ApiError::not_found(format!("job {id}")))?;
+            if job.status != "dead" {
+                return Err(ApiError::conflict(
+                    "job_not_dead",
+                    format!("job {id} is {}: only a dead job can be retried", job.status),
+                ));
+            }
+            Ok(diesel::update(jobs::table.find(id))
+                .set((
+                    jobs::status.eq("pending"),
+                    jobs::attempts.eq(0),
+                    jobs::run_at.eq(now),
+                    jobs::finished_at.eq(None::<DateTime<Utc>>),
+                ))
+                .returning(Job::as_returning())
+                .get_result(conn)
+                .await?)
+        })
+        .await?;
+    Ok(job.redacted(registry))
+}
