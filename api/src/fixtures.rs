@@ -1,12 +1,17 @@
 //! Demo and reference data (fixtures/): users per role, organisations and configuration
 //! items, the BR-SP calendar with Brazil's holidays, CM and CME, the weekly policy.
 //! Seeding is idempotent: what exists (by code/username) is left alone.
+use crate::db::enums::{Stored, StoredList, StoredOption};
 use crate::db::schema::*;
 use crate::identity::passwords::hash_password;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::approval::PolicyKind;
 use domain::calendar::{DayRange, Holiday};
+use domain::catalog::Environment;
+use domain::rdm::{CommitteeKind, Level, Priority};
+use domain::roles::{Role, Team};
 use serde::Deserialize;
 
 const DEMO: &str = include_str!("../../fixtures/demo.json");
@@ -48,7 +53,7 @@ struct Svc {
 struct Item {
     organization: String,
     topology: String,
-    environment: String,
+    environment: Environment,
     service: String,
     name: String,
 }
@@ -57,8 +62,8 @@ pub struct DemoUser {
     pub username: String,
     display_name: String,
     email: String,
-    pub roles: Vec<String>,
-    team: Option<String>,
+    pub roles: Vec<Role>,
+    team: Option<Team>,
     organization: Option<String>,
 }
 #[derive(Debug, Deserialize)]
@@ -74,8 +79,8 @@ struct Cal {
 struct Com {
     code: String,
     name: String,
-    kind: String,
-    approval_policy: String,
+    kind: CommitteeKind,
+    approval_policy: PolicyKind,
     members: Vec<String>,
 }
 #[derive(Debug, Deserialize)]
@@ -95,9 +100,9 @@ struct Policy {
 }
 #[derive(Debug, Deserialize)]
 struct Prio {
-    impact: String,
-    urgency: String,
-    priority: String,
+    impact: Level,
+    urgency: Level,
+    priority: Priority,
 }
 #[derive(Debug, Deserialize)]
 struct Tpl {
@@ -135,9 +140,9 @@ pub async fn seed(
         for p in &d.priority_matrix {
             diesel::insert_into(priority_matrix::table)
                 .values((
-                    priority_matrix::impact.eq(&p.impact),
-                    priority_matrix::urgency.eq(&p.urgency),
-                    priority_matrix::priority.eq(&p.priority),
+                    priority_matrix::impact.eq(p.impact.db()),
+                    priority_matrix::urgency.eq(p.urgency.db()),
+                    priority_matrix::priority.eq(p.priority.db()),
                 ))
                 .on_conflict_do_nothing()
                 .execute(conn)
@@ -183,8 +188,8 @@ pub async fn seed(
                 .values((
                     committees::code.eq(&c.code),
                     committees::name.eq(&c.name),
-                    committees::kind.eq(&c.kind),
-                    committees::approval_policy.eq(&c.approval_policy),
+                    committees::kind.eq(c.kind.db()),
+                    committees::approval_policy.eq(c.approval_policy.db()),
                 ))
                 .on_conflict_do_nothing()
                 .execute(conn)
@@ -279,7 +284,7 @@ pub async fn seed(
                 .values((
                     configuration_items::organization_id.eq(org_id),
                     configuration_items::topology_id.eq(topo_id),
-                    configuration_items::environment.eq(&i.environment),
+                    configuration_items::environment.eq(i.environment.db()),
                     configuration_items::service_id.eq(svc_id),
                     configuration_items::name.eq(&i.name),
                 ))
@@ -304,8 +309,8 @@ pub async fn seed(
                     users::display_name.eq(&u.display_name),
                     users::email.eq(&u.email),
                     users::password_hash.eq(hash),
-                    users::roles.eq(&u.roles),
-                    users::team.eq(&u.team),
+                    users::roles.eq(u.roles.clone().db()),
+                    users::team.eq(u.team.db()),
                     users::organization_id.eq(org_id),
                     users::created_at.eq(now),
                 ))
@@ -364,9 +369,7 @@ mod tests {
         let d = demo();
         for role in domain::roles::Role::ALL {
             assert!(
-                d.users
-                    .iter()
-                    .any(|u| u.roles.iter().any(|r| r == role.as_str())),
+                d.users.iter().any(|u| u.roles.contains(&role)),
                 "no demo user for {role}"
             );
         }

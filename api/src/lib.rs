@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod changes;
 pub mod db;
+pub mod events;
 pub mod fixtures;
 pub mod http;
 pub mod identity;

@@ -296,7 +296,8 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 let d = fixtures::demo();
                 println!("  demo users (password `{}`):", d.password);
                 for u in &d.users {
-                    println!("    {:<16} {}", u.username, u.roles.join(", "));
+                    let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+                    println!("    {:<16} {}", u.username, roles.join(", "));
                 }
             }
             gmud_api::http::serve(listener, state, server.workers)?.await?;

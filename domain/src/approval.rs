@@ -28,34 +28,30 @@ impl fmt::Display for ApprovalPolicy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum VoteDecision {
-    Approve,
-    Reject,
-}
-
-impl VoteDecision {
-    /// The stored and serialised form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VoteDecision::Approve => "approve",
-            VoteDecision::Reject => "reject",
-        }
+string_enum!(
+    VoteDecision {
+        Approve => "approve",
+        Reject => "reject",
     }
-}
+);
 
-impl std::str::FromStr for VoteDecision {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "approve" => Ok(VoteDecision::Approve),
-            "reject" => Ok(VoteDecision::Reject),
-            other => Err(format!("unknown vote decision `{other}`")),
-        }
+string_enum!(
+    /// How a vote arrived: the API, or a one-time e-mail link.
+    VoteChannel {
+        Api => "api",
+        Email => "email",
     }
-}
+);
+
+string_enum!(
+    /// How the committee's votes become a decision.
+    PolicyKind {
+        Consensual => "consensual",
+        Any => "any",
+        Majority => "majority",
+        NOfM => "n_of_m",
+    }
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -79,22 +75,30 @@ pub enum PolicyError {
 impl ApprovalPolicy {
     /// Parses the stored form: `consensual`, `any`, `majority`, or `n_of_m` with its `n`.
     pub fn from_parts(kind: &str, n: Option<i32>) -> Result<Self, String> {
+        Self::from_kind(kind.parse()?, n)
+    }
+
+    /// The policy of `kind`, with its `n` for `n_of_m`.
+    pub fn from_kind(kind: PolicyKind, n: Option<i32>) -> Result<Self, String> {
         match (kind, n) {
-            ("consensual", _) => Ok(ApprovalPolicy::Consensual),
-            ("any", _) => Ok(ApprovalPolicy::Any),
-            ("majority", _) => Ok(ApprovalPolicy::Majority),
-            ("n_of_m", Some(n)) if n >= 1 => Ok(ApprovalPolicy::NOfM { n: n as u32 }),
-            ("n_of_m", _) => Err("n_of_m needs approval_n >= 1".into()),
-            (other, _) => Err(format!("unknown approval policy `{other}`")),
+            (PolicyKind::Consensual, _) => Ok(ApprovalPolicy::Consensual),
+            (PolicyKind::Any, _) => Ok(ApprovalPolicy::Any),
+            (PolicyKind::Majority, _) => Ok(ApprovalPolicy::Majority),
+            (PolicyKind::NOfM, Some(n)) if n >= 1 => Ok(ApprovalPolicy::NOfM { n: n as u32 }),
+            (PolicyKind::NOfM, _) => Err("n_of_m needs approval_n >= 1".into()),
         }
     }
 
     pub fn kind(&self) -> &'static str {
+        self.policy_kind().as_str()
+    }
+
+    pub fn policy_kind(&self) -> PolicyKind {
         match self {
-            ApprovalPolicy::Consensual => "consensual",
-            ApprovalPolicy::Any => "any",
-            ApprovalPolicy::Majority => "majority",
-            ApprovalPolicy::NOfM { .. } => "n_of_m",
+            ApprovalPolicy::Consensual => PolicyKind::Consensual,
+            ApprovalPolicy::Any => PolicyKind::Any,
+            ApprovalPolicy::Majority => PolicyKind::Majority,
+            ApprovalPolicy::NOfM { .. } => PolicyKind::NOfM,
         }
     }
 
@@ -185,6 +189,44 @@ pub enum VoteRefusal {
 
 /// A vote is taken only on an RDM awaiting its committee, from a required voter, and a
 /// rejection says why (SPEC §3.2 step 6).
+/// Where a vote stands: the outcome under the policy (None while it cannot be decided yet),
+/// the required voters' approvals and rejections, and who is still to vote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BallotCount<V> {
+    pub outcome: Option<Outcome>,
+    pub approvals: u32,
+    pub rejections: u32,
+    pub pending: Vec<V>,
+}
+
+/// Counts `ballots` of the `required` voters under `policy`: ballots of anyone else are not
+/// counted. The one count for every vote (RDMs, window flexes).
+pub fn count_ballots<V: PartialEq + Copy>(
+    policy: &ApprovalPolicy,
+    required: &[V],
+    ballots: &[(V, VoteDecision)],
+) -> BallotCount<V> {
+    let counted = ballots.iter().filter(|(voter, _)| required.contains(voter));
+    let approvals = counted
+        .clone()
+        .filter(|(_, d)| *d == VoteDecision::Approve)
+        .count() as u32;
+    let rejections = counted.filter(|(_, d)| *d == VoteDecision::Reject).count() as u32;
+    let pending = required
+        .iter()
+        .copied()
+        .filter(|u| !ballots.iter().any(|(voter, _)| voter == u))
+        .collect();
+    BallotCount {
+        outcome: tally_votes(policy, required, ballots).ok(),
+        approvals,
+        rejections,
+        pending,
+    }
+}
+
+/// Whether a ballot may be cast: the vote must be open, the voter required, and a rejection
+/// must say why. The one rule for every vote (RDMs by API or e-mail link, window flexes).
 pub fn check_vote(
     awaiting_committee: bool,
     required_voter: bool,

@@ -3,38 +3,8 @@
 //! One pure function, [`decide`], says whether an action is legal now and where it leads;
 //! everything else (HTTP, persistence, history) is built around it.
 use crate::roles::{Role, RoleSet};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::fmt;
-use std::str::FromStr;
-
-macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == s)
-                    .ok_or_else(|| format!("unknown {} `{}`", stringify!($name), s))
-            }
-        }
-    };
-}
 
 string_enum!(
     /// The three kinds of change.
@@ -409,24 +379,30 @@ pub fn allowed_actions(facts: &RdmFacts, actor: &Actor) -> Vec<Action> {
         .collect()
 }
 
-/// Which committee decides: the CME for emergencies (any time, no meeting), else the CM.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommitteeKind {
-    Cm,
-    Cme,
-}
+string_enum!(
+    /// `cm` meets weekly with a cut-off; `cme` decides emergencies at any time.
+    CommitteeKind {
+        Cm => "cm",
+        Cme => "cme",
+    }
+);
 
+string_enum!(
+    /// An RDM's priority, derived from impact × urgency through the priority matrix.
+    Priority {
+        Low => "low",
+        Medium => "medium",
+        High => "high",
+        Critical => "critical",
+    }
+);
+
+/// Which committee decides: the CME for emergencies (any time, no meeting), else the CM.
 impl CommitteeKind {
     pub fn for_type(rdm_type: RdmType) -> Self {
         match rdm_type {
             RdmType::Emergency => CommitteeKind::Cme,
             _ => CommitteeKind::Cm,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CommitteeKind::Cm => "cm",
-            CommitteeKind::Cme => "cme",
         }
     }
     /// Only the CM meets, with a cut-off; the CME decides by e-mail at any time.

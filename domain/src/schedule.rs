@@ -7,6 +7,23 @@ use chrono::{
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
 
+string_enum!(
+    /// A meeting occurrence: `scheduled` until it is closed (by hand or by its end timer).
+    MeetingStatus {
+        Scheduled => "scheduled",
+        Closed => "closed",
+    }
+);
+
+string_enum!(
+    /// A window flex: `pending` until every CM member approves (`approved`) or one rejects.
+    FlexStatus {
+        Pending => "pending",
+        Approved => "approved",
+        Rejected => "rejected",
+    }
+);
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
     #[error("`{field}` must be a time HH:MM, got `{value}`")]

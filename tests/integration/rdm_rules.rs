@@ -269,7 +269,7 @@ async fn concurrent_actions_on_one_rdm_give_one_winner_and_one_conflict() {
         assert!(terminal == "rejected" || terminal == "cancelled");
         assert_eq!(loser.body["current_state"], terminal.as_str());
         let n = app
-            .count(&format!("SELECT count(*) FROM rdm_transitions WHERE rdm_id = {id} AND action IN ('veto', 'cancel')"))
+            .count(&format!("SELECT count(*) FROM events WHERE entity = 'rdm' AND entity_id = {id} AND action IN ('veto', 'cancel')"))
             .await;
         assert_eq!(n, 1, "exactly one transition recorded");
     }

@@ -351,7 +351,7 @@ async fn a_holiday_meeting_is_flagged_and_moved_in_advance() {
     );
     assert_eq!(
         app.count(&format!(
-            "SELECT count(*) FROM meeting_reschedules WHERE meeting_id = {carnival}"
+            "SELECT count(*) FROM events WHERE entity = 'meeting' AND action = 'reschedule' AND entity_id = {carnival}"
         ))
         .await,
         0

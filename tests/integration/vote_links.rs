@@ -88,7 +88,7 @@ async fn footprint(app: &TestApp, id: i64) -> [i64; 5] {
         app.count(&format!("SELECT count(*) FROM rdm_votes WHERE rdm_id = {id}"))
             .await,
         app.count(&format!(
-            "SELECT count(*) FROM rdm_transitions WHERE rdm_id = {id}"
+            "SELECT count(*) FROM events WHERE entity = 'rdm' AND entity_id = {id}"
         ))
         .await,
         app.count(&format!(

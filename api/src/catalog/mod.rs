@@ -1,6 +1,7 @@
 //! The catalogue of what changes touch (SPEC §3.1): organisations, their topologies,
 //! services, environments and configuration items. Customers see only their own
 //! organisation: every read takes the caller's scope (`Some(org)` for a customer).
+use crate::db::enums::Stored;
 use crate::db::models::{ConfigurationItem, Organization, Service, Topology};
 use crate::db::schema::{configuration_items, organizations, services, topologies};
 use crate::platform::error::{ApiError, ApiResult, FieldError};
@@ -10,38 +11,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 use utoipa::ToSchema;
 use validator::Validate;
 
-/// Where a configuration item runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Environment {
-    Production,
-    Homologation,
-}
-
-impl Environment {
-    pub const ALL: [Environment; 2] = [Environment::Production, Environment::Homologation];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Environment::Production => "production",
-            Environment::Homologation => "homologation",
-        }
-    }
-}
-
-impl FromStr for Environment {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Environment::ALL
-            .into_iter()
-            .find(|e| e.as_str() == s)
-            .ok_or(())
-    }
-}
+pub use domain::catalog::Environment;
 
 /// A customer organisation (*código do cliente*).
 #[derive(Debug, Serialize, ToSchema)]
@@ -162,9 +135,7 @@ pub struct ItemView {
 impl TryFrom<ConfigurationItem> for ItemView {
     type Error = ApiError;
     fn try_from(i: ConfigurationItem) -> ApiResult<Self> {
-        let environment = i.environment.parse().map_err(|_| {
-            ApiError::internal(format!("item {}: environment {}", i.id, i.environment))
-        })?;
+        let environment = i.environment;
         Ok(ItemView {
             id: i.id,
             organization_id: i.organization_id,
@@ -355,7 +326,7 @@ pub async fn list_items(
         q = q.filter(configuration_items::service_id.eq(s));
     }
     if let Some(e) = f.environment {
-        q = q.filter(configuration_items::environment.eq(e.as_str()));
+        q = q.filter(configuration_items::environment.eq(e.db()));
     }
     if let Some(c) = f.cursor {
         q = q.filter(configuration_items::id.gt(c));
@@ -458,7 +429,7 @@ pub async fn create_item(conn: &mut AsyncPgConnection, body: &NewItem) -> ApiRes
                 .values((
                     configuration_items::organization_id.eq(body.organization_id),
                     configuration_items::topology_id.eq(body.topology_id),
-                    configuration_items::environment.eq(body.environment.as_str()),
+                    configuration_items::environment.eq(body.environment.db()),
                     configuration_items::service_id.eq(body.service_id),
                     configuration_items::name.eq(body.name.trim()),
                 ))

@@ -4,12 +4,14 @@
 use super::meetings::{ensure_meetings, schedule_meeting_timers};
 use super::occurrences::HORIZON_WEEKS;
 use super::windows::ensure_windows;
+use crate::db::enums::Stored;
 use crate::db::schema::committees;
 use crate::platform::error::ApiResult;
 use crate::queue::{enqueue, Lane, Next, Queued, Timer};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::rdm::CommitteeKind;
 use serde::{Deserialize, Serialize};
 
 /// Daily: the coming weeks' meetings and windows exist, with their timers.
@@ -39,7 +41,7 @@ impl Timer for CalendarTick {
     async fn run(&self, _: &(), conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> ApiResult<()> {
         let until = now + Duration::weeks(HORIZON_WEEKS);
         let cms: Vec<i64> = committees::table
-            .filter(committees::kind.eq("cm"))
+            .filter(committees::kind.eq(CommitteeKind::Cm.db()))
             .select(committees::id)
             .load(conn)
             .await?;

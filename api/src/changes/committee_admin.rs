@@ -1,17 +1,20 @@
 //! Keeping the committees: the CM and CME, their fixed members and approval policies
 //! (SPEC §3.2 step 6, §3.3). A change of members or policy settles the RDMs it decides.
-use super::notifications::{self, VoteMail};
-use super::rdms::store;
+use super::log;
 use super::votes::resettle_committee;
 use super::windows;
+use crate::db::enums::{Stored, StoredList};
 use crate::db::models::Committee;
 use crate::db::schema::{committee_members, committees, users};
+use crate::events::{Entity, NewEvent};
 use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::approval::ApprovalPolicy;
+pub use domain::approval::PolicyKind;
+pub use domain::rdm::CommitteeKind;
 use domain::roles::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,48 +22,6 @@ use validator::Validate;
 
 /// Who may create and change committees.
 pub const MANAGERS: &[Role] = &[Role::Admin, Role::ChangeManager];
-
-/// `cm` meets weekly with a cut-off; `cme` decides emergencies at any time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CommitteeKind {
-    Cm,
-    Cme,
-}
-
-impl CommitteeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CommitteeKind::Cm => "cm",
-            CommitteeKind::Cme => "cme",
-        }
-    }
-}
-
-/// How the committee's votes become a decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PolicyKind {
-    /// Every required voter approves; one rejection vetoes.
-    Consensual,
-    /// One approval suffices.
-    Any,
-    /// More than half of the required voters approve.
-    Majority,
-    /// At least `approval_n` approvals.
-    NOfM,
-}
-
-impl PolicyKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyKind::Consensual => "consensual",
-            PolicyKind::Any => "any",
-            PolicyKind::Majority => "majority",
-            PolicyKind::NOfM => "n_of_m",
-        }
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberView {
@@ -144,7 +105,7 @@ fn checked_policy(kind: PolicyKind, n: Option<i32>, n_given: bool) -> ApiResult<
         (PolicyKind::NOfM, n) => n,
         _ => None,
     };
-    ApprovalPolicy::from_parts(kind.as_str(), n)
+    ApprovalPolicy::from_kind(kind, n)
         .map_err(|e| ApiError::validation("approval_n", "invalid", e))?;
     Ok(n)
 }
@@ -192,8 +153,8 @@ async fn views(
             id: c.id,
             code: c.code,
             name: c.name,
-            kind: c.kind,
-            approval_policy: c.approval_policy,
+            kind: c.kind.as_str().to_string(),
+            approval_policy: c.approval_policy.as_str().to_string(),
             approval_n: c.approval_n,
         })
         .collect())
@@ -237,8 +198,8 @@ pub async fn create(conn: &mut AsyncPgConnection, body: &NewCommittee) -> ApiRes
         .values((
             committees::code.eq(&code),
             committees::name.eq(&name),
-            committees::kind.eq(body.kind.as_str()),
-            committees::approval_policy.eq(kind.as_str()),
+            committees::kind.eq(body.kind.db()),
+            committees::approval_policy.eq(kind.db()),
             committees::approval_n.eq(n),
         ))
         .returning(committees::id)
@@ -252,6 +213,7 @@ pub async fn create(conn: &mut AsyncPgConnection, body: &NewCommittee) -> ApiRes
 pub async fn update(
     conn: &mut AsyncPgConnection,
     n: &Notifier,
+    user_id: i64,
     id: i64,
     body: &CommitteePatch,
     now: DateTime<Utc>,
@@ -280,8 +242,7 @@ pub async fn update(
             .await
             .optional()?
             .ok_or_else(|| ApiError::not_found(format!("committee {id}")))?;
-        let current: PolicyKind =
-            serde_json::from_value(serde_json::Value::String(c.approval_policy.clone()))?;
+        let current = c.approval_policy;
         let kind = body.approval_policy.unwrap_or(current);
         // Keep the stored n only while the policy stays n_of_m.
         let approval_n = match body.approval_n {
@@ -291,11 +252,19 @@ pub async fn update(
         diesel::update(committees::table.find(id))
             .set((
                 committees::name.eq(name.unwrap_or(&c.name)),
-                committees::approval_policy.eq(kind.as_str()),
+                committees::approval_policy.eq(kind.db()),
                 committees::approval_n.eq(approval_n),
             ))
             .execute(conn)
             .await?;
+        let e = NewEvent::on(Entity::Committee, id, "update")
+            .by(Some(user_id))
+            .detail(serde_json::json!({
+                "name": name.unwrap_or(&c.name),
+                "approval_policy": kind,
+                "approval_n": approval_n,
+            }));
+        log::record(conn, n, e, now).await?;
         // A new policy may decide RDMs already voted on, or make one undecidable (refused).
         resettle_committee(conn, n, id, now).await?;
         Ok(())
@@ -308,6 +277,7 @@ pub async fn update(
 pub async fn add_member(
     conn: &mut AsyncPgConnection,
     n: &Notifier,
+    by: i64,
     id: i64,
     user_id: i64,
     now: DateTime<Utc>,
@@ -316,7 +286,7 @@ pub async fn add_member(
     let eligible: i64 = users::table
         .filter(users::id.eq(user_id))
         .filter(users::active.eq(true))
-        .filter(users::roles.contains(vec![Role::CommitteeMember.as_str().to_string()]))
+        .filter(users::roles.contains(vec![Role::CommitteeMember].db()))
         .count()
         .get_result(conn)
         .await?;
@@ -337,10 +307,12 @@ pub async fn add_member(
             .await?;
         // A new required voter can turn a pending majority into a decision either way.
         resettle_committee(conn, n, id, now).await?;
-        // A new required voter of RDMs already awaiting this committee gets their links.
-        for rdm in store::awaiting_committee(conn, id).await? {
-            notifications::vote_requests(conn, n, &rdm, VoteMail::Request, now).await?;
-        }
+        // Of the RDMs still awaiting this committee, the new member gets the links, from this
+        // event.
+        let e = NewEvent::on(Entity::Committee, id, "member_added")
+            .by(Some(by))
+            .detail(serde_json::json!({ "user_id": user_id }));
+        log::record(conn, n, e, now).await?;
         Ok(())
     })
     .await?;
@@ -351,6 +323,7 @@ pub async fn add_member(
 pub async fn remove_member(
     conn: &mut AsyncPgConnection,
     n: &Notifier,
+    by: i64,
     id: i64,
     user_id: i64,
     now: DateTime<Utc>,
@@ -364,10 +337,14 @@ pub async fn remove_member(
                 "member {user_id} of committee {id}"
             )));
         }
+        let e = NewEvent::on(Entity::Committee, id, "member_removed")
+            .by(Some(by))
+            .detail(serde_json::json!({ "user_id": user_id }));
+        log::record(conn, n, e, now).await?;
         // The votes still missing may have been this member's only: decide what can be.
         resettle_committee(conn, n, id, now).await?;
         // A pending window flex may have waited on this member alone.
-        windows::resettle_flexes(conn, now).await?;
+        windows::resettle_flexes(conn, n, now).await?;
         Ok(())
     })
     .await

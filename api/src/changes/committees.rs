@@ -17,7 +17,7 @@ pub async fn committee_policy(
         .select(Committee::as_select())
         .first(conn)
         .await?;
-    ApprovalPolicy::from_parts(&committee.approval_policy, committee.approval_n)
+    ApprovalPolicy::from_kind(committee.approval_policy, committee.approval_n)
         .map_err(ApiError::internal)
 }
 

@@ -1,9 +1,9 @@
 //! Delegation: a committee member names a substitute for a period; while it runs the
 //! substitute may vote for the member (`on_behalf_of` on a vote, or the member's e-mail links
 //! sent to the substitute), and the history records who cast the vote.
-use super::notifications::{self, VoteMail};
-use crate::db::models::Rdm;
-use crate::db::schema::{committee_members, delegations as d, rdm_involved_members, rdms, users};
+use super::log;
+use crate::db::schema::{committee_members, delegations as d, users};
+use crate::events::{Entity, NewEvent};
 use crate::identity::principal::AuthUser;
 use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult};
@@ -161,41 +161,6 @@ async fn find(conn: &mut AsyncPgConnection, id: i64, lock: bool) -> ApiResult<De
         .ok_or_else(|| ApiError::not_found(format!("delegation {id}")))
 }
 
-/// Sends the substitute of a delegation in force the member's links for every RDM awaiting a
-/// vote from the member (links already sent are not sent again).
-pub async fn invite_substitute(
-    conn: &mut AsyncPgConnection,
-    n: &Notifier,
-    member_id: i64,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    let committees: Vec<i64> = committee_members::table
-        .filter(committee_members::user_id.eq(member_id))
-        .select(committee_members::committee_id)
-        .load(conn)
-        .await?;
-    let involved: Vec<i64> = rdm_involved_members::table
-        .filter(rdm_involved_members::user_id.eq(member_id))
-        .select(rdm_involved_members::rdm_id)
-        .load(conn)
-        .await?;
-    let awaiting: Vec<Rdm> = rdms::table
-        .filter(rdms::state.eq("awaiting_committee"))
-        .filter(
-            rdms::committee_id
-                .eq_any(&committees)
-                .or(rdms::id.eq_any(&involved)),
-        )
-        .order(rdms::id)
-        .select(Rdm::as_select())
-        .load(conn)
-        .await?;
-    for rdm in awaiting {
-        notifications::vote_requests(conn, n, &rdm, VoteMail::Request, now).await?;
-    }
-    Ok(())
-}
-
 /// Names a substitute for a period (`member_id` defaults to the caller; only a change
 /// manager or an admin names one for someone else). Repeating the request with the same
 /// idempotency key returns the first result.
@@ -236,7 +201,7 @@ pub async fn create(
             .count()
             .get_result(conn)
             .await?;
-        let substitute: Option<(bool, Vec<String>)> = users::table
+        let substitute: Option<(bool, Vec<Role>)> = users::table
             .find(body.substitute_id)
             .select((users::active, users::roles))
             .first(conn)
@@ -271,7 +236,7 @@ pub async fn create(
             Some((active, roles)) => {
                 let facts = SubstituteFacts {
                     active: *active,
-                    committee_member: roles.iter().any(|r| r == Role::CommitteeMember.as_str()),
+                    committee_member: roles.contains(&Role::CommitteeMember),
                 };
                 p.take(
                     rules::check_substitute(member_id, body.substitute_id, facts)
@@ -311,9 +276,20 @@ pub async fn create(
             .returning(Delegation::as_returning())
             .get_result(conn)
             .await?;
-        if rules::active_at(period, None, now) {
-            invite_substitute(conn, n, member_id, now).await?;
-        } else {
+        // In force now: the substitute gets the member's pending links, from this event.
+        let active = rules::active_at(period, None, now);
+        let e = NewEvent::on(Entity::Delegation, row.id, "create")
+            .by(Some(user.id))
+            .because(Some(reason.clone()).filter(|r| !r.is_empty()))
+            .detail(serde_json::json!({
+                "member_id": member_id,
+                "substitute_id": body.substitute_id,
+                "starts_at": period.starts_at,
+                "ends_at": period.ends_at,
+                "active": active,
+            }));
+        log::record(conn, n, e, now).await?;
+        if !active {
             // Starts later: a timer hands the substitute the member's links then.
             enqueue(
                 conn,
@@ -394,6 +370,7 @@ pub async fn get(
 /// for the member (votes already cast stay).
 pub async fn revoke(
     conn: &mut AsyncPgConnection,
+    n: &Notifier,
     user: &AuthUser,
     id: i64,
     now: DateTime<Utc>,
@@ -416,6 +393,10 @@ pub async fn revoke(
             .returning(Delegation::as_returning())
             .get_result(conn)
             .await?;
+        let e = NewEvent::on(Entity::Delegation, id, "revoke")
+            .by(Some(user.id))
+            .detail(serde_json::json!({ "member_id": row.member_id, "substitute_id": row.substitute_id }));
+        log::record(conn, n, e, now).await?;
         view(conn, row, now).await
     })
     .await
@@ -449,8 +430,11 @@ impl Timer for DelegationStarts {
             .await
             .optional()?;
         match row {
+            // The substitute gets the member's pending links, from this event.
             Some((member, starts, ends, None)) if starts <= now && now < ends => {
-                invite_substitute(conn, n, member, now).await
+                let e = NewEvent::on(Entity::Delegation, self.delegation_id, "start")
+                    .detail(serde_json::json!({ "member_id": member, "active": true }));
+                log::record(conn, n, e, now).await.map(|_| ())
             }
             _ => Ok(()),
         }

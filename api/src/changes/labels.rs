@@ -2,6 +2,11 @@
 use domain::approval::VoteDecision;
 use domain::rdm::RdmState;
 
+/// An RDM's human reference, e.g. `RDM-000042`.
+pub fn number(id: i64) -> String {
+    format!("RDM-{id:06}")
+}
+
 pub fn state_label(s: RdmState) -> &'static str {
     match s {
         RdmState::Draft => "rascunho",

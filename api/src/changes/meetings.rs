@@ -4,19 +4,24 @@
 //! (remind missing voters) and end (carry undecided RDMs over), and a notice ahead of
 //! meetings on holidays. Every timer carries the instant it was set for: a meeting moved
 //! since has new timers, and the stale ones do nothing.
-use super::notifications::{self, VoteMail};
+use super::log;
 use super::occurrences::{move_error, HORIZON_WEEKS};
 use super::policy::{current_policy, policy_from_row};
 use super::rdms::store;
 use crate::calendar::load_calendar;
+use crate::db::enums::Stored;
 use crate::db::models::{Meeting, Rdm};
-use crate::db::schema::{committee_meetings, committees, meeting_reschedules, rdms as t};
+use crate::db::schema::{committee_meetings, committees, rdms as t};
+use crate::events::{self, Entity, NewEvent};
 use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult};
 use crate::queue::{enqueue, Lane, Queued, Timer};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::rdm::{CommitteeKind, RdmState};
+use domain::rdm::{Priority, RdmType};
+use domain::schedule::MeetingStatus;
 use domain::schedule::{
     agenda_meeting, carry_over_ready_at, check_meeting_move, cutoff_for, AgendaSlot,
 };
@@ -57,7 +62,11 @@ pub struct MeetingView {
 }
 
 fn needs_reschedule(m: &Meeting) -> bool {
-    domain::schedule::needs_reschedule(m.on_holiday, m.rescheduled, m.status == "scheduled")
+    domain::schedule::needs_reschedule(
+        m.on_holiday,
+        m.rescheduled,
+        m.status == MeetingStatus::Scheduled,
+    )
 }
 
 impl From<Meeting> for MeetingView {
@@ -72,7 +81,7 @@ impl From<Meeting> for MeetingView {
             cutoff_at: m.cutoff_at,
             on_holiday: m.on_holiday,
             rescheduled: m.rescheduled,
-            status: m.status,
+            status: m.status.as_str().to_string(),
             policy_version: m.policy_version,
             closed_by: m.closed_by,
             closed_at: m.closed_at,
@@ -95,8 +104,7 @@ pub struct AgendaItem {
 }
 
 /// One move of the meeting (audit).
-#[derive(Debug, Serialize, ToSchema, Queryable, Selectable)]
-#[diesel(table_name = meeting_reschedules)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RescheduleView {
     pub id: i64,
     pub old_starts_at: DateTime<Utc>,
@@ -156,7 +164,7 @@ fn check_reschedule(
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
     check_meeting_move(
-        m.status == "scheduled",
+        m.status == MeetingStatus::Scheduled,
         m.starts_at,
         starts_at,
         ends_at,
@@ -180,18 +188,18 @@ pub async fn find(conn: &mut AsyncPgConnection, id: i64, lock: bool) -> ApiResul
 }
 
 pub async fn detail(conn: &mut AsyncPgConnection, m: Meeting) -> ApiResult<MeetingDetail> {
-    let agenda: Vec<(i64, String, String, String, Option<String>)> = t::table
+    type Row = (i64, String, RdmState, RdmType, Option<Priority>);
+    let agenda: Vec<Row> = t::table
         .filter(t::meeting_id.eq(m.id))
         .order(t::id)
         .select((t::id, t::title, t::state, t::rdm_type, t::priority))
         .load(conn)
         .await?;
-    let reschedules: Vec<RescheduleView> = meeting_reschedules::table
-        .filter(meeting_reschedules::meeting_id.eq(m.id))
-        .order(meeting_reschedules::id)
-        .select(RescheduleView::as_select())
-        .load(conn)
-        .await?;
+    let reschedules = events::of_action(conn, Entity::Meeting, m.id, "reschedule")
+        .await?
+        .into_iter()
+        .map(reschedule_view)
+        .collect::<ApiResult<Vec<_>>>()?;
     Ok(MeetingDetail {
         meeting: m.into(),
         agenda: agenda
@@ -200,12 +208,30 @@ pub async fn detail(conn: &mut AsyncPgConnection, m: Meeting) -> ApiResult<Meeti
                 id,
                 number: store::number(id),
                 title,
-                state,
-                rdm_type,
-                priority,
+                state: state.as_str().to_string(),
+                rdm_type: rdm_type.as_str().to_string(),
+                priority: priority.map(|p| p.as_str().to_string()),
             })
             .collect(),
         reschedules,
+    })
+}
+
+/// A move as the API shows it, read back from its event.
+fn reschedule_view(e: events::Event) -> ApiResult<RescheduleView> {
+    let at = |field: &str| -> ApiResult<DateTime<Utc>> {
+        Ok(serde_json::from_value(
+            e.detail.get(field).cloned().unwrap_or_default(),
+        )?)
+    };
+    Ok(RescheduleView {
+        id: e.id,
+        old_starts_at: at("old_starts_at")?,
+        new_starts_at: at("new_starts_at")?,
+        new_ends_at: at("new_ends_at")?,
+        reason: e.reason.clone().unwrap_or_default(),
+        actor_id: e.actor_id.unwrap_or_default(),
+        at: e.at,
     })
 }
 
@@ -282,7 +308,7 @@ pub async fn next_meeting(
     let open: Vec<&Meeting> = meetings
         .iter()
         // A frozen agenda (its cut-off passed, even if the meeting moved since) takes no more.
-        .filter(|m| m.status == "scheduled" && m.agenda_frozen_at.is_none())
+        .filter(|m| m.status == MeetingStatus::Scheduled && m.agenda_frozen_at.is_none())
         .collect();
     let slots: Vec<AgendaSlot<i64>> = open
         .iter()
@@ -310,7 +336,7 @@ pub async fn listed_committee(
     committee_id: Option<i64>,
 ) -> ApiResult<i64> {
     let filter_committee_id = committee_id;
-    let committee: Option<(i64, String)> = match filter_committee_id {
+    let committee: Option<(i64, CommitteeKind)> = match filter_committee_id {
         Some(id) => committees::table
             .find(id)
             .select((committees::id, committees::kind))
@@ -318,7 +344,7 @@ pub async fn listed_committee(
             .await
             .optional()?,
         None => committees::table
-            .filter(committees::kind.eq("cm"))
+            .filter(committees::kind.eq(CommitteeKind::Cm.db()))
             .order(committees::id)
             .select((committees::id, committees::kind))
             .first(conn)
@@ -326,7 +352,7 @@ pub async fn listed_committee(
             .optional()?,
     };
     let committee_id = match (committee, filter_committee_id) {
-        (Some((id, kind)), _) if kind == "cm" => id,
+        (Some((id, CommitteeKind::Cm)), _) => id,
         (Some(_), _) => {
             return Err(ApiError::validation(
                 "committee_id",
@@ -373,6 +399,7 @@ pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<MeetingDeta
 /// new start under the policy in force; the move is audited; its timers are set anew.
 pub async fn reschedule(
     conn: &mut AsyncPgConnection,
+    n: &Notifier,
     user_id: i64,
     id: i64,
     body: &RescheduleRequest,
@@ -401,18 +428,15 @@ pub async fn reschedule(
                 ))
                 .execute(conn)
                 .await?;
-            diesel::insert_into(meeting_reschedules::table)
-                .values((
-                    meeting_reschedules::meeting_id.eq(id),
-                    meeting_reschedules::old_starts_at.eq(m.starts_at),
-                    meeting_reschedules::new_starts_at.eq(body.starts_at),
-                    meeting_reschedules::new_ends_at.eq(body.ends_at),
-                    meeting_reschedules::reason.eq(&reason),
-                    meeting_reschedules::actor_id.eq(user_id),
-                    meeting_reschedules::at.eq(now),
-                ))
-                .execute(conn)
-                .await?;
+            let e = NewEvent::on(Entity::Meeting, id, "reschedule")
+                .by(Some(user_id))
+                .because(Some(reason.clone()))
+                .detail(serde_json::json!({
+                    "old_starts_at": m.starts_at,
+                    "new_starts_at": body.starts_at,
+                    "new_ends_at": body.ends_at,
+                }));
+            log::record(conn, n, e, now).await?;
             let m = find(conn, id, false).await?;
             // New timers for the new instants; the old ones find the meeting moved and do nothing.
             schedule_meeting_timers(conn, &m, now).await?;
@@ -436,7 +460,7 @@ pub async fn close(
     let out = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let m = find(conn, id, true).await?;
-            if m.status != "scheduled" {
+            if m.status != MeetingStatus::Scheduled {
                 return Err(ApiError::conflict(
                     "meeting_closed",
                     format!("meeting {id} is already closed"),
@@ -468,7 +492,7 @@ pub async fn close_and_carry_over(
     let id = m.id;
     diesel::update(committee_meetings::table.find(id))
         .set((
-            committee_meetings::status.eq("closed"),
+            committee_meetings::status.eq(MeetingStatus::Closed.db()),
             committee_meetings::closed_by.eq(closed_by),
             committee_meetings::closed_at.eq(now),
             committee_meetings::close_note.eq(&note),
@@ -477,7 +501,7 @@ pub async fn close_and_carry_over(
         .await?;
     let pending: Vec<Rdm> = t::table
         .filter(t::meeting_id.eq(id))
-        .filter(t::state.eq("awaiting_committee"))
+        .filter(t::state.eq(RdmState::AwaitingCommittee.db()))
         .order(t::id)
         .for_no_key_update()
         .select(Rdm::as_select())
@@ -501,12 +525,15 @@ pub async fn close_and_carry_over(
                 .execute(conn)
                 .await?;
             store::bump(conn, rdm, now).await?;
+            // Everyone is told (SPEC §3.2 step 6), from this event; missing voters get links
+            // for the new meeting.
             store::record(
                 conn,
+                notifier,
                 rdm.id,
                 "carry_over",
-                Some("awaiting_committee"),
-                "awaiting_committee",
+                Some(RdmState::AwaitingCommittee),
+                RdmState::AwaitingCommittee,
                 closed_by,
                 None,
                 serde_json::json!({
@@ -517,11 +544,18 @@ pub async fn close_and_carry_over(
                 now,
             )
             .await?;
-            // Everyone is told (SPEC §3.2 step 6); missing voters get links for the new meeting.
-            let moved = store::find(conn, rdm.id).await?;
-            notifications::carried_over(conn, notifier, &moved, &m, &next, now).await?;
         }
     }
+    let carried: Vec<i64> = pending.iter().map(|r| r.id).collect();
+    let e = NewEvent::on(Entity::Meeting, id, "close")
+        .states(
+            Some(MeetingStatus::Scheduled.as_str()),
+            Some(MeetingStatus::Closed.as_str()),
+        )
+        .by(closed_by)
+        .because(note.clone())
+        .detail(serde_json::json!({ "carried_over": carried, "next_meeting_id": next_id }));
+    log::record(conn, notifier, e, now).await?;
     let m = find(conn, id, false).await?;
     Ok(CloseResult {
         meeting: m.into(),
@@ -593,15 +627,20 @@ impl Timer for MeetingCutoff {
         let Some(m) = meeting(conn, self.meeting_id).await? else {
             return Ok(());
         };
-        if m.status != "scheduled" || m.cutoff_at != self.at || m.agenda_frozen_at.is_some() {
+        if m.status != MeetingStatus::Scheduled
+            || m.cutoff_at != self.at
+            || m.agenda_frozen_at.is_some()
+        {
             return Ok(());
         }
         diesel::update(committee_meetings::table.find(m.id))
             .set(committee_meetings::agenda_frozen_at.eq(now))
             .execute(conn)
             .await?;
-        let items = awaiting_on(conn, m.id).await?;
-        notifications::agenda(conn, n, &m, &items, now).await
+        // The agenda goes to the members from this event.
+        let e = NewEvent::on(Entity::Meeting, m.id, "agenda_frozen")
+            .detail(serde_json::json!({ "cutoff_at": m.cutoff_at }));
+        log::record(conn, n, e, now).await.map(|_| ())
     }
 }
 
@@ -616,17 +655,17 @@ impl Timer for MeetingStart {
         let Some(m) = meeting(conn, self.meeting_id).await? else {
             return Ok(());
         };
-        if m.status != "scheduled" || m.starts_at != self.at {
+        if m.status != MeetingStatus::Scheduled || m.starts_at != self.at {
             return Ok(());
         }
+        // Locked first: an edit committing meanwhile would make the reminders' links stale
+        // on arrival. The reminders follow from the event.
         for rdm in awaiting_on(conn, m.id).await? {
-            // Locked: an edit committing meanwhile would make these links stale on arrival.
-            let rdm = store::lock(conn, rdm.id).await?;
-            if rdm.state == "awaiting_committee" && rdm.meeting_id == Some(m.id) {
-                notifications::vote_requests(conn, n, &rdm, VoteMail::Reminder, now).await?;
-            }
+            store::lock(conn, rdm.id).await?;
         }
-        Ok(())
+        let e = NewEvent::on(Entity::Meeting, m.id, "start")
+            .detail(serde_json::json!({ "starts_at": m.starts_at }));
+        log::record(conn, n, e, now).await.map(|_| ())
     }
 }
 
@@ -641,7 +680,7 @@ impl Timer for MeetingEnd {
         let Some(m) = meeting(conn, self.meeting_id).await? else {
             return Ok(());
         };
-        if m.status != "scheduled" || m.ends_at != self.at {
+        if m.status != MeetingStatus::Scheduled || m.ends_at != self.at {
             return Ok(());
         }
         close_and_carry_over(conn, n, m, None, None, now)
@@ -661,8 +700,11 @@ impl Timer for HolidayNotice {
         let Some(m) = meeting(conn, self.meeting_id).await? else {
             return Ok(());
         };
-        if !domain::schedule::needs_reschedule(m.on_holiday, m.rescheduled, m.status == "scheduled")
-            || m.holiday_flagged_at.is_some()
+        if !domain::schedule::needs_reschedule(
+            m.on_holiday,
+            m.rescheduled,
+            m.status == MeetingStatus::Scheduled,
+        ) || m.holiday_flagged_at.is_some()
         {
             return Ok(());
         }
@@ -676,7 +718,10 @@ impl Timer for HolidayNotice {
             .set(committee_meetings::holiday_flagged_at.eq(now))
             .execute(conn)
             .await?;
-        notifications::holiday_meeting(conn, n, &m, &name, now).await
+        // The change managers are told from this event.
+        let e = NewEvent::on(Entity::Meeting, m.id, "holiday_flagged")
+            .detail(serde_json::json!({ "holiday": name, "original_date": m.original_date }));
+        log::record(conn, n, e, now).await.map(|_| ())
     }
 }
 
@@ -686,7 +731,7 @@ pub async fn schedule_meeting_timers(
     m: &Meeting,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    if m.status != "scheduled" || m.ends_at <= now {
+    if m.status != MeetingStatus::Scheduled || m.ends_at <= now {
         return Ok(());
     }
     let id = m.id;
@@ -741,7 +786,7 @@ async fn meeting(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<Option<Meet
 async fn awaiting_on(conn: &mut AsyncPgConnection, meeting_id: i64) -> ApiResult<Vec<Rdm>> {
     Ok(t::table
         .filter(t::meeting_id.eq(meeting_id))
-        .filter(t::state.eq("awaiting_committee"))
+        .filter(t::state.eq(RdmState::AwaitingCommittee.db()))
         .order(t::id)
         .select(Rdm::as_select())
         .load(conn)

@@ -12,6 +12,7 @@ pub mod committee_admin;
 pub mod committees;
 pub mod delegations;
 pub mod labels;
+pub mod log;
 pub mod mails;
 pub mod meetings;
 pub mod notifications;

@@ -3,14 +3,18 @@
 //! if and only if its event committed. Each job's key names the event and the recipient: the
 //! same event never produces a second message.
 use super::committees::required_voters;
+use super::labels;
 use super::mails::{self as templates, RdmEssentials};
 use super::policy::current_policy;
-use super::rdms::store;
 use super::substitutes::active_substitutes;
+use crate::db::enums::Stored;
+use crate::db::enums::StoredOption;
 use crate::db::models::{Meeting, Rdm, User};
+use crate::db::schema::{committee_meetings, rdms};
 use crate::db::schema::{
     committee_members, committees, configuration_items, rdm_items, rdm_votes, users, vote_links,
 };
+use crate::events::{Entity, Event};
 use crate::notify::{active_users as load_users, send, users_with_role, Notifier};
 use crate::platform::error::ApiResult;
 use crate::platform::links::LinkBinding;
@@ -18,7 +22,9 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::approval::VoteDecision;
+use domain::rdm::{Action, CommitteeKind, RdmState, RdmType};
 use domain::roles::Role;
+use domain::roles::Team;
 
 async fn tz(conn: &mut AsyncPgConnection) -> chrono_tz::Tz {
     match current_policy(conn).await {
@@ -33,8 +39,13 @@ pub async fn requester_group(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResu
         .filter(users::active.eq(true))
         .filter(users::id.eq(rdm.requester_id))
         .into_boxed();
-    if let Some(g) = rdm.requester_group.as_deref() {
-        q = q.or_filter(users::team.eq(g.trim()).and(users::active.eq(true)));
+    // A requester group that names a team (`rh`, `cloud`…) reaches its members too.
+    if let Some(team) = rdm
+        .requester_group
+        .as_deref()
+        .and_then(|g| g.trim().parse::<Team>().ok())
+    {
+        q = q.or_filter(users::team.eq(Some(team).db()).and(users::active.eq(true)));
     }
     Ok(q.order(users::id)
         .select(User::as_select())
@@ -56,13 +67,13 @@ pub async fn essentials(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Rd
         .load(conn)
         .await?;
     Ok(RdmEssentials {
-        number: store::number(rdm.id),
+        number: labels::number(rdm.id),
         title: rdm.title.clone(),
-        rdm_type: rdm.rdm_type.clone(),
+        rdm_type: rdm.rdm_type.as_str().to_string(),
         description: rdm.description.clone(),
         justification: rdm.justification.clone(),
-        risk: rdm.risk.clone(),
-        priority: rdm.priority.clone(),
+        risk: rdm.risk.map(|r| r.as_str().to_string()),
+        priority: rdm.priority.map(|p| p.as_str().to_string()),
         implementation_plan: rdm.implementation_plan.clone(),
         estimated_duration_minutes: rdm.estimated_duration_minutes,
         rollback_plan: rdm.rollback_plan.clone(),
@@ -170,7 +181,7 @@ pub enum VoteMail {
 /// Sends each required voter who has not voted on the current revision (and each of their
 /// active substitutes) a personal approve/reject link pair for the RDM, which must be
 /// awaiting its committee.
-pub async fn vote_requests(
+async fn vote_requests(
     conn: &mut AsyncPgConnection,
     n: &Notifier,
     rdm: &Rdm,
@@ -180,7 +191,7 @@ pub async fn vote_requests(
     let Some(cid) = rdm.committee_id else {
         return Ok(0);
     };
-    if rdm.state != "awaiting_committee" {
+    if rdm.state != RdmState::AwaitingCommittee {
         return Ok(0);
     }
     let required = required_voters(conn, cid, rdm.id).await?;
@@ -237,11 +248,13 @@ pub async fn vote_requests(
     Ok(sent)
 }
 
-/// The requester group learns the RDM was approved or refused, and why. `event` names the
-/// transition (the RDM's version before it), so a message is written once per decision.
-pub async fn rdm_decided(
+/// The requester group learns the RDM was approved or refused, and why: once per decision
+/// (`event_id`, the decision's event).
+#[allow(clippy::too_many_arguments)]
+async fn rdm_decided(
     conn: &mut AsyncPgConnection,
     n: &Notifier,
+    event_id: i64,
     rdm: &Rdm,
     approved: bool,
     decided_by: &str,
@@ -257,7 +270,7 @@ pub async fn rdm_decided(
             decided_by,
             reason,
         });
-        let event = format!("rdm_decided:{}:v{}", rdm.id, rdm.version);
+        let event = format!("rdm_decided:{}:event:{event_id}", rdm.id);
         send(conn, n, &to, event, r, now).await?;
     }
     Ok(())
@@ -265,7 +278,7 @@ pub async fn rdm_decided(
 
 /// An RDM moved from one meeting to the next: its requester group and its required voters
 /// are told; voters still to vote get fresh links for the new meeting.
-pub async fn carried_over(
+async fn carried_over(
     conn: &mut AsyncPgConnection,
     n: &Notifier,
     rdm: &Rdm,
@@ -304,7 +317,7 @@ pub async fn carried_over(
 }
 
 /// Change managers hear of an emergency RDM as soon as it is raised, before execution.
-pub async fn emergency_raised(
+async fn emergency_raised(
     conn: &mut AsyncPgConnection,
     n: &Notifier,
     rdm: &Rdm,
@@ -331,7 +344,7 @@ pub async fn emergency_raised(
 }
 
 /// A meeting on a holiday, flagged to the change managers ahead of time.
-pub async fn holiday_meeting(
+async fn holiday_meeting(
     conn: &mut AsyncPgConnection,
     n: &Notifier,
     meeting: &Meeting,
@@ -369,26 +382,29 @@ pub async fn holiday_meeting(
 }
 
 /// The members of the CM (who approve it, consensually) hear of a window flex request.
-#[allow(clippy::too_many_arguments)]
-pub async fn flex_requested(
+async fn flex_requested(
     conn: &mut AsyncPgConnection,
     n: &Notifier,
-    window_id: i64,
-    flex_id: i64,
-    current: (DateTime<Utc>, DateTime<Utc>),
-    new: (DateTime<Utc>, DateTime<Utc>),
-    reason: &str,
-    requested_by: i64,
+    e: &Event,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
+    let window_id = e.entity_id;
+    let flex_id = detail_i64(e, "flex_id").unwrap_or_default();
+    let instant = |field: &str| -> ApiResult<DateTime<Utc>> {
+        let v = e.detail.get(field).cloned().unwrap_or_default();
+        Ok(serde_json::from_value(v)?)
+    };
+    let current = (instant("current_starts_at")?, instant("current_ends_at")?);
+    let new = (instant("new_starts_at")?, instant("new_ends_at")?);
+    let reason = e.reason.as_deref().unwrap_or_default();
     let by: String = users::table
-        .find(requested_by)
+        .find(e.actor_id.unwrap_or_default())
         .select(users::display_name)
         .first(conn)
         .await?;
     let members: Vec<i64> = committee_members::table
         .inner_join(committees::table)
-        .filter(committees::kind.eq("cm"))
+        .filter(committees::kind.eq(CommitteeKind::Cm.db()))
         .select(committee_members::user_id)
         .load(conn)
         .await?;
@@ -415,7 +431,7 @@ pub async fn flex_requested(
 
 /// At the cut-off: the frozen agenda, to the committee's members and the members the RDMs on
 /// it involve.
-pub async fn agenda(
+async fn agenda(
     conn: &mut AsyncPgConnection,
     n: &Notifier,
     meeting: &Meeting,
@@ -461,6 +477,249 @@ pub async fn agenda(
         });
         let event = format!("agenda:{}:{}", meeting.id, meeting.cutoff_at.timestamp());
         send(conn, n, &to, event, r, now).await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Notifications derived from events.
+// ---------------------------------------------------------------------------------------
+
+fn detail_i64(e: &Event, field: &str) -> Option<i64> {
+    e.detail.get(field).and_then(|v| v.as_i64())
+}
+
+async fn rdm_row(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<Rdm> {
+    Ok(rdms::table
+        .find(id)
+        .select(Rdm::as_select())
+        .first(conn)
+        .await?)
+}
+
+async fn meeting_row(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<Meeting> {
+    Ok(committee_meetings::table
+        .find(id)
+        .select(Meeting::as_select())
+        .first(conn)
+        .await?)
+}
+
+/// The RDMs awaiting the committee on meeting `id`'s agenda, by id.
+async fn awaiting_on(conn: &mut AsyncPgConnection, meeting_id: i64) -> ApiResult<Vec<Rdm>> {
+    Ok(rdms::table
+        .filter(rdms::meeting_id.eq(meeting_id))
+        .filter(rdms::state.eq(RdmState::AwaitingCommittee.db()))
+        .order(rdms::id)
+        .select(Rdm::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Whom an event tells what (SPEC §8), written in the event's transaction. Each message's
+/// key names the event (or, for vote links, the link), so an event never sends twice.
+pub async fn on_event(
+    conn: &mut AsyncPgConnection,
+    n: &Notifier,
+    e: &Event,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    match e.entity {
+        Entity::Rdm => on_rdm_event(conn, n, e, now).await,
+        Entity::Meeting => on_meeting_event(conn, n, e, now).await,
+        Entity::Window => match e.action.as_str() {
+            "flex_requested" => flex_requested(conn, n, e, now).await,
+            _ => Ok(()),
+        },
+        Entity::Delegation => match e.action.as_str() {
+            // A delegation in force: the substitute gets the member's pending links.
+            "create" | "start"
+                if e.detail.get("active").and_then(|v| v.as_bool()) == Some(true) =>
+            {
+                let member = detail_i64(e, "member_id").unwrap_or_default();
+                invite_substitute(conn, n, member, now).await
+            }
+            _ => Ok(()),
+        },
+        Entity::Committee => match e.action.as_str() {
+            // A new required voter of RDMs already awaiting this committee gets their links.
+            "member_added" => {
+                let awaiting: Vec<Rdm> = rdms::table
+                    .filter(rdms::committee_id.eq(e.entity_id))
+                    .filter(rdms::state.eq(RdmState::AwaitingCommittee.db()))
+                    .order(rdms::id)
+                    .select(Rdm::as_select())
+                    .load(conn)
+                    .await?;
+                for rdm in awaiting {
+                    vote_requests(conn, n, &rdm, VoteMail::Request, now).await?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        },
+    }
+}
+
+async fn on_rdm_event(
+    conn: &mut AsyncPgConnection,
+    n: &Notifier,
+    e: &Event,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let Ok(action) = e.action.parse::<Action>() else {
+        // Recorded facts that are not lifecycle actions (edit, vote, carry_over…).
+        return on_rdm_fact(conn, n, e, now).await;
+    };
+    let rdm = rdm_row(conn, e.entity_id).await?;
+    let reason = e.reason.as_deref();
+    match action {
+        Action::Veto => {
+            rdm_decided(
+                conn,
+                n,
+                e.id,
+                &rdm,
+                false,
+                "o gestor de mudanças",
+                reason,
+                now,
+            )
+            .await
+        }
+        Action::PoReject => {
+            rdm_decided(conn, n, e.id, &rdm, false, "o product owner", reason, now).await
+        }
+        Action::Approve => {
+            rdm_decided(
+                conn,
+                n,
+                e.id,
+                &rdm,
+                true,
+                "o gestor de mudanças",
+                reason,
+                now,
+            )
+            .await
+        }
+        Action::CommitteeApprove | Action::CommitteeReject => {
+            let committee: String = committees::table
+                .find(rdm.committee_id.unwrap_or_default())
+                .select(committees::name)
+                .first(conn)
+                .await?;
+            let approved = action == Action::CommitteeApprove;
+            rdm_decided(conn, n, e.id, &rdm, approved, &committee, reason, now).await
+        }
+        Action::SendToCommittee => vote_requests(conn, n, &rdm, VoteMail::Request, now)
+            .await
+            .map(|_| ()),
+        // Change managers hear of an emergency when it is raised, before any execution.
+        Action::Submit if rdm.rdm_type == RdmType::Emergency => {
+            emergency_raised(conn, n, &rdm, e.actor_id.unwrap_or(rdm.requester_id), now).await
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn on_rdm_fact(
+    conn: &mut AsyncPgConnection,
+    n: &Notifier,
+    e: &Event,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    match e.action.as_str() {
+        // Links to the older revision no longer work: voters get fresh ones.
+        "edit" => {
+            let rdm = rdm_row(conn, e.entity_id).await?;
+            vote_requests(conn, n, &rdm, VoteMail::Replacement, now)
+                .await
+                .map(|_| ())
+        }
+        "carry_over" => {
+            let rdm = rdm_row(conn, e.entity_id).await?;
+            let from =
+                meeting_row(conn, detail_i64(e, "from_meeting_id").unwrap_or_default()).await?;
+            let to = meeting_row(conn, detail_i64(e, "to_meeting_id").unwrap_or_default()).await?;
+            carried_over(conn, n, &rdm, &from, &to, now).await
+        }
+        "vote_reminder" => {
+            let rdm = rdm_row(conn, e.entity_id).await?;
+            vote_requests(conn, n, &rdm, VoteMail::Reminder, now)
+                .await
+                .map(|_| ())
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn on_meeting_event(
+    conn: &mut AsyncPgConnection,
+    n: &Notifier,
+    e: &Event,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    match e.action.as_str() {
+        // The cut-off froze the agenda: it goes to the members.
+        "agenda_frozen" => {
+            let m = meeting_row(conn, e.entity_id).await?;
+            let items = awaiting_on(conn, m.id).await?;
+            agenda(conn, n, &m, &items, now).await
+        }
+        // The meeting starts: voters still missing are reminded (the timer locked the RDMs).
+        "start" => {
+            for rdm in awaiting_on(conn, e.entity_id).await? {
+                vote_requests(conn, n, &rdm, VoteMail::Reminder, now).await?;
+            }
+            Ok(())
+        }
+        "holiday_flagged" => {
+            let m = meeting_row(conn, e.entity_id).await?;
+            let name = e
+                .detail
+                .get("holiday")
+                .and_then(|v| v.as_str())
+                .unwrap_or("feriado")
+                .to_string();
+            holiday_meeting(conn, n, &m, &name, now).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Sends the substitute of a delegation in force the member's links for every RDM awaiting
+/// a vote from the member (links already sent are not sent again).
+async fn invite_substitute(
+    conn: &mut AsyncPgConnection,
+    n: &Notifier,
+    member_id: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    use crate::db::schema::rdm_involved_members;
+    let committees: Vec<i64> = committee_members::table
+        .filter(committee_members::user_id.eq(member_id))
+        .select(committee_members::committee_id)
+        .load(conn)
+        .await?;
+    let involved: Vec<i64> = rdm_involved_members::table
+        .filter(rdm_involved_members::user_id.eq(member_id))
+        .select(rdm_involved_members::rdm_id)
+        .load(conn)
+        .await?;
+    let awaiting: Vec<Rdm> = rdms::table
+        .filter(rdms::state.eq(RdmState::AwaitingCommittee.db()))
+        .filter(
+            rdms::committee_id
+                .eq_any(&committees)
+                .or(rdms::id.eq_any(&involved)),
+        )
+        .order(rdms::id)
+        .select(Rdm::as_select())
+        .load(conn)
+        .await?;
+    for rdm in awaiting {
+        vote_requests(conn, n, &rdm, VoteMail::Request, now).await?;
     }
     Ok(())
 }

@@ -1,11 +1,13 @@
 //! The calendar policy (SPEC §3.4): when the CM meets, its cut-off and the weekly window.
 //! Data the change manager edits, versioned and append-only: the policy in force is the
 //! highest version.
+use crate::db::enums::Stored;
 use crate::db::models::PolicyRow;
 use crate::db::schema::{
-    calendar_policies, calendars, committee_meetings, maintenance_windows, meeting_reschedules,
-    rdm_votes, rdms, window_flexes,
+    calendar_policies, calendars, committee_meetings, events, maintenance_windows, rdm_votes, rdms,
+    window_flexes,
 };
+use crate::events::Entity;
 use crate::platform::error::{ApiError, ApiResult, FieldError};
 use crate::platform::input::{check_if_match, parse_tz};
 use chrono::{DateTime, NaiveTime, Utc};
@@ -13,6 +15,7 @@ use diesel::dsl::{exists, max, not};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::schedule::MeetingStatus;
 use domain::schedule::{
     parse_time, parse_weekday, weekday_name, CalendarPolicy, ScheduleError, WeeklySlot,
 };
@@ -318,7 +321,7 @@ pub async fn replace(
             diesel::delete(
                 committee_meetings::table
                     .filter(committee_meetings::starts_at.gt(now))
-                    .filter(committee_meetings::status.eq("scheduled"))
+                    .filter(committee_meetings::status.eq(MeetingStatus::Scheduled.db()))
                     .filter(committee_meetings::rescheduled.eq(false))
                     .filter(not(exists(
                         rdms::table.filter(rdms::meeting_id.eq(committee_meetings::id.nullable())),
@@ -326,9 +329,12 @@ pub async fn replace(
                     .filter(not(exists(rdm_votes::table.filter(
                         rdm_votes::meeting_id.eq(committee_meetings::id.nullable()),
                     ))))
-                    .filter(not(exists(meeting_reschedules::table.filter(
-                        meeting_reschedules::meeting_id.eq(committee_meetings::id),
-                    )))),
+                    // Nothing happened to it yet (no move, no frozen agenda, no notice).
+                    .filter(not(exists(
+                        events::table
+                            .filter(events::entity.eq(Entity::Meeting.db()))
+                            .filter(events::entity_id.eq(committee_meetings::id)),
+                    ))),
             )
             .execute(conn)
             .await?;

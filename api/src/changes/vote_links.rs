@@ -10,6 +10,7 @@ use super::policy::current_policy;
 use super::rdms::store;
 use super::substitutes;
 use super::votes::{self, Ballot, Channel};
+use crate::db::enums::StoredOption;
 use crate::db::models::Rdm;
 use crate::db::schema::{committee_meetings, committees, rdm_votes, users, vote_links};
 use crate::notify::Notifier;
@@ -39,7 +40,7 @@ struct LinkRow {
     meeting_id: Option<i64>,
     expires_at: DateTime<Utc>,
     used_at: Option<DateTime<Utc>>,
-    used_decision: Option<String>,
+    used_decision: Option<VoteDecision>,
 }
 
 impl LinkRow {
@@ -219,7 +220,7 @@ pub async fn confirm(
         )
         .set((
             vote_links::used_at.eq(now),
-            vote_links::used_decision.eq(VoteDecision::as_str(ctx.decision)),
+            vote_links::used_decision.eq(Some(ctx.decision).db()),
         ))
         .execute(conn)
         .await?;
@@ -250,7 +251,7 @@ pub async fn confirm(
             number: store::number(after.id),
             title: after.title.clone(),
             on_behalf_of,
-            state: store::parse_state(&after.state)?,
+            state: after.state,
         })
     })
     .await
@@ -344,7 +345,7 @@ async fn check(
     let facts = LinkFacts {
         signature_valid: true,
         used_at: link.used_at,
-        state: store::parse_state(&rdm.state)?,
+        state: rdm.state,
         link_committee_id: link.committee_id,
         current_committee_id: rdm.committee_id,
         link_revision: link.revision,
@@ -368,7 +369,7 @@ async fn check(
         );
         let about = About {
             number: store::number(rdm.id),
-            used_decision: link.used_decision.clone(),
+            used_decision: link.used_decision.map(|d| d.as_str().to_string()),
             tz,
         };
         return Err(Failure::Refused {

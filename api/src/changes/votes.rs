@@ -2,12 +2,12 @@
 //! e-mail link, substitute), the tally under the committee's approval policy, and settling
 //! the RDM once its votes decide it.
 use super::committees::{committee_policy, required_voters};
-use super::notifications::{self, VoteMail};
 use super::policy::current_policy;
 use super::rdms::store::{self, RdmView};
 use super::substitutes;
+use crate::db::enums::Stored;
 use crate::db::models::{Rdm, Vote};
-use crate::db::schema::{committees, rdm_votes};
+use crate::db::schema::rdm_votes;
 use crate::identity::principal::AuthUser;
 use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult};
@@ -15,7 +15,7 @@ use crate::queue::{enqueue, Lane, Queued, Timer};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use domain::approval::{check_vote, tally_votes, Outcome, VoteDecision, VoteRefusal};
+use domain::approval::{check_vote, count_ballots, Outcome, VoteDecision, VoteRefusal};
 use domain::rdm::{decide, Action, Actor, RdmState};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -91,39 +91,28 @@ pub async fn tally(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Tally> 
     let ballots: Vec<(i64, VoteDecision)> = votes
         .iter()
         .filter(|v| v.revision == rdm.revision)
-        .map(|v| Ok((v.voter_id, v.decision.parse().map_err(ApiError::internal)?)))
-        .collect::<ApiResult<_>>()?;
-    let outcome = tally_votes(&policy, &required, &ballots).ok();
-    let counted = ballots.iter().filter(|(voter, _)| required.contains(voter));
-    let approvals = counted
-        .clone()
-        .filter(|(_, d)| *d == VoteDecision::Approve)
-        .count() as u32;
-    let rejections = counted.filter(|(_, d)| *d == VoteDecision::Reject).count() as u32;
-    let pending = required
-        .iter()
-        .copied()
-        .filter(|u| !ballots.iter().any(|(voter, _)| voter == u))
+        .map(|v| (v.voter_id, v.decision))
         .collect();
+    let count = count_ballots(&policy, &required, &ballots);
     Ok(Tally {
         committee_id: Some(cid),
         policy: Some(policy.to_string()),
         required_voter_ids: required,
-        pending_voter_ids: pending,
-        approvals,
-        rejections,
-        outcome,
+        pending_voter_ids: count.pending,
+        approvals: count.approvals,
+        rejections: count.rejections,
+        outcome: count.outcome,
         votes: votes
             .into_iter()
             .map(|v| VoteView {
                 voter_id: v.voter_id,
-                decision: v.decision,
+                decision: v.decision.as_str().to_string(),
                 reason: v.reason,
                 revision: v.revision,
                 current: v.revision == rdm.revision,
                 at: v.at,
                 cast_by: v.cast_by,
-                channel: v.channel,
+                channel: v.channel.as_str().to_string(),
             })
             .collect(),
     })
@@ -167,22 +156,7 @@ pub async fn cast(
     .await
 }
 
-/// How a vote arrived.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Api,
-    /// A one-time e-mail link.
-    Email,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Api => "api",
-            Channel::Email => "email",
-        }
-    }
-}
+pub use domain::approval::VoteChannel as Channel;
 
 /// One vote as cast: for `voter_id` (a required voter), by them or by `cast_by`, their
 /// substitute.
@@ -208,7 +182,7 @@ pub async fn record_vote(
     now: DateTime<Utc>,
 ) -> ApiResult<Option<Action>> {
     let id = rdm.id;
-    let st = store::parse_state(&rdm.state)?;
+    let st = rdm.state;
     let awaiting = st == RdmState::AwaitingCommittee && rdm.committee_id.is_some();
     let cid = rdm.committee_id.unwrap_or_default();
     let required = awaiting
@@ -240,7 +214,7 @@ pub async fn record_vote(
             }
         });
     }
-    let decision = ballot.decision.as_str();
+    let decision = ballot.decision;
     // One vote per voter and revision: a vote on an older revision is replaced.
     let earlier: Option<i32> = rdm_votes::table
         .filter(rdm_votes::rdm_id.eq(id))
@@ -265,13 +239,13 @@ pub async fn record_vote(
                     .filter(rdm_votes::voter_id.eq(ballot.voter_id)),
             )
             .set((
-                rdm_votes::decision.eq(decision),
+                rdm_votes::decision.eq(decision.db()),
                 rdm_votes::reason.eq(&reason),
                 rdm_votes::revision.eq(rdm.revision),
                 rdm_votes::meeting_id.eq(rdm.meeting_id),
                 rdm_votes::at.eq(now),
                 rdm_votes::cast_by.eq(ballot.cast_by),
-                rdm_votes::channel.eq(ballot.channel.as_str()),
+                rdm_votes::channel.eq(ballot.channel.db()),
             ))
             .execute(conn)
             .await?;
@@ -282,13 +256,13 @@ pub async fn record_vote(
                     rdm_votes::rdm_id.eq(id),
                     rdm_votes::committee_id.eq(cid),
                     rdm_votes::voter_id.eq(ballot.voter_id),
-                    rdm_votes::decision.eq(decision),
+                    rdm_votes::decision.eq(decision.db()),
                     rdm_votes::reason.eq(&reason),
                     rdm_votes::revision.eq(rdm.revision),
                     rdm_votes::meeting_id.eq(rdm.meeting_id),
                     rdm_votes::at.eq(now),
                     rdm_votes::cast_by.eq(ballot.cast_by),
-                    rdm_votes::channel.eq(ballot.channel.as_str()),
+                    rdm_votes::channel.eq(ballot.channel.db()),
                 ))
                 .execute(conn)
                 .await?;
@@ -308,10 +282,11 @@ pub async fn record_vote(
     }
     store::record(
         conn,
+        notifier,
         id,
         "vote",
-        Some(&rdm.state),
-        &rdm.state,
+        Some(rdm.state),
+        rdm.state,
         Some(ballot.cast_by.unwrap_or(ballot.voter_id)),
         reason.clone(),
         detail,
@@ -345,7 +320,7 @@ pub async fn settle(
         let reasons: Vec<String> = t
             .votes
             .iter()
-            .filter(|v| v.current && v.decision == "reject")
+            .filter(|v| v.current && v.decision == VoteDecision::Reject.as_str())
             .filter_map(|v| v.reason.clone())
             .collect();
         if reasons.is_empty() {
@@ -359,22 +334,8 @@ pub async fn settle(
         }
     });
     let detail = serde_json::json!({ "approvals": t.approvals, "rejections": t.rejections, "policy": t.policy });
-    store::apply(conn, rdm, tr, None, why.clone(), detail, now).await?;
-    let committee: String = committees::table
-        .find(rdm.committee_id.unwrap_or_default())
-        .select(committees::name)
-        .first(conn)
-        .await?;
-    notifications::rdm_decided(
-        conn,
-        notifier,
-        rdm,
-        action == Action::CommitteeApprove,
-        &committee,
-        why.as_deref(),
-        now,
-    )
-    .await?;
+    // The requester group hears of the decision from its event.
+    store::apply(conn, notifier, rdm, tr, None, why, detail, now).await?;
     Ok(Some(action))
 }
 
@@ -389,7 +350,7 @@ pub async fn resettle_committee(
     use crate::db::schema::rdms as t;
     let ids: Vec<i64> = t::table
         .filter(t::committee_id.eq(committee_id))
-        .filter(t::state.eq("awaiting_committee"))
+        .filter(t::state.eq(RdmState::AwaitingCommittee.db()))
         .select(t::id)
         .order(t::id)
         .load(conn)
@@ -448,13 +409,26 @@ impl Timer for CmeReminder {
         now: DateTime<Utc>,
     ) -> ApiResult<()> {
         let rdm = store::lock(conn, self.rdm_id).await?;
-        if rdm.state != "awaiting_committee"
+        if rdm.state != RdmState::AwaitingCommittee
             || rdm.revision != self.revision
             || rdm.meeting_id.is_some()
         {
             return Ok(());
         }
-        notifications::vote_requests(conn, n, &rdm, VoteMail::Reminder, now).await?;
+        // The reminder is a fact of the RDM's history; its mail follows from it.
+        store::record(
+            conn,
+            n,
+            rdm.id,
+            "vote_reminder",
+            Some(rdm.state),
+            rdm.state,
+            None,
+            None,
+            serde_json::json!({ "revision": rdm.revision }),
+            now,
+        )
+        .await?;
         Ok(())
     }
 }

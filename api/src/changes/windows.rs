@@ -1,22 +1,28 @@
 //! Maintenance windows (SPEC §3.4): occurrences materialised from the calendar policy, the
 //! RDMs booked in them and their conflicts, and flexes (moving or extending one occurrence),
 //! which count once every CM member approves them.
-use super::notifications;
+use super::log;
 use super::occurrences::move_error;
 use super::policy::{current_policy, policy_from_row};
 use super::rdms::store;
+use crate::db::enums::Stored;
 use crate::db::models::{Rdm, Window, WindowFlex};
 use crate::db::schema::{
     committee_members, committees, maintenance_windows, rdm_items, rdms as t, users,
     window_flex_votes, window_flexes,
 };
+use crate::events::{Entity, NewEvent};
 use crate::identity::principal::AuthUser;
 use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use domain::approval::{tally_votes, ApprovalPolicy, Outcome, VoteDecision};
+use domain::approval::{
+    check_vote, tally_votes, ApprovalPolicy, Outcome, VoteDecision, VoteRefusal,
+};
+use domain::rdm::{CommitteeKind, RdmState};
+use domain::schedule::FlexStatus;
 use domain::schedule::{check_fit, find_conflicts};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -25,14 +31,14 @@ use validator::Validate;
 
 pub const DEFAULT_WEEKS: i64 = 8;
 /// States in which an RDM occupies its window (time and items).
-const OCCUPYING: [&str; 2] = ["scheduled", "in_execution"];
+const OCCUPYING: [RdmState; 2] = [RdmState::Scheduled, RdmState::InExecution];
 /// States in which an RDM shows as a booking of its window.
-const BOOKED: [&str; 5] = [
-    "scheduled",
-    "in_execution",
-    "implemented",
-    "failed",
-    "rolled_back",
+const BOOKED: [RdmState; 5] = [
+    RdmState::Scheduled,
+    RdmState::InExecution,
+    RdmState::Implemented,
+    RdmState::Failed,
+    RdmState::RolledBack,
 ];
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -116,7 +122,7 @@ pub async fn flex_voters(conn: &mut AsyncPgConnection) -> ApiResult<Vec<i64>> {
     let mut ids: Vec<i64> = committee_members::table
         .inner_join(committees::table)
         .inner_join(users::table)
-        .filter(committees::kind.eq("cm"))
+        .filter(committees::kind.eq(CommitteeKind::Cm.db()))
         .filter(users::active.eq(true))
         .select(committee_members::user_id)
         .load(conn)
@@ -131,7 +137,7 @@ pub async fn flex_voters(conn: &mut AsyncPgConnection) -> ApiResult<Vec<i64>> {
 struct FlexVoteRow {
     flex_id: i64,
     voter_id: i64,
-    decision: String,
+    decision: VoteDecision,
     reason: Option<String>,
     at: DateTime<Utc>,
 }
@@ -148,7 +154,7 @@ async fn flex_views(
         .select(FlexVoteRow::as_select())
         .load(conn)
         .await?;
-    let required = if flexes.iter().any(|f| f.status == "pending") {
+    let required = if flexes.iter().any(|f| f.status == FlexStatus::Pending) {
         flex_voters(conn).await?
     } else {
         vec![]
@@ -161,12 +167,12 @@ async fn flex_views(
                 .filter(|v| v.flex_id == f.id)
                 .map(|v| FlexVoteView {
                     voter_id: v.voter_id,
-                    decision: v.decision.clone(),
+                    decision: v.decision.as_str().to_string(),
                     reason: v.reason.clone(),
                     at: v.at,
                 })
                 .collect();
-            let pending_voter_ids = if f.status == "pending" {
+            let pending_voter_ids = if f.status == FlexStatus::Pending {
                 required
                     .iter()
                     .copied()
@@ -176,8 +182,14 @@ async fn flex_views(
                 vec![]
             };
             FlexView {
-                approvals: votes.iter().filter(|v| v.decision == "approve").count() as u32,
-                rejections: votes.iter().filter(|v| v.decision == "reject").count() as u32,
+                approvals: votes
+                    .iter()
+                    .filter(|v| v.decision == VoteDecision::Approve.as_str())
+                    .count() as u32,
+                rejections: votes
+                    .iter()
+                    .filter(|v| v.decision == VoteDecision::Reject.as_str())
+                    .count() as u32,
                 pending_voter_ids,
                 votes,
                 id: f.id,
@@ -185,7 +197,7 @@ async fn flex_views(
                 new_starts_at: f.new_starts_at,
                 new_ends_at: f.new_ends_at,
                 reason: f.reason,
-                status: f.status,
+                status: f.status.as_str().to_string(),
                 requested_by: f.requested_by,
                 requested_at: f.requested_at,
                 decided_by: f.decided_by,
@@ -264,7 +276,7 @@ pub async fn views(
     let ids: Vec<i64> = windows.iter().map(|w| w.id).collect();
     let booked: Vec<(Option<i64>, Option<i32>, Option<i32>)> = t::table
         .filter(t::window_id.eq_any(&ids))
-        .filter(t::state.eq_any(OCCUPYING))
+        .filter(t::state.eq_any(OCCUPYING.map(Stored::db)))
         .select((
             t::window_id,
             t::estimated_duration_minutes,
@@ -275,7 +287,7 @@ pub async fn views(
     let items: Vec<(Option<i64>, i64, i64)> = t::table
         .inner_join(rdm_items::table)
         .filter(t::window_id.eq_any(&ids))
-        .filter(t::state.eq_any(OCCUPYING))
+        .filter(t::state.eq_any(OCCUPYING.map(Stored::db)))
         .order((t::window_id, t::id))
         .select((t::window_id, t::id, rdm_items::item_id))
         .load(conn)
@@ -338,7 +350,7 @@ pub async fn find(conn: &mut AsyncPgConnection, id: i64, lock: bool) -> ApiResul
 async fn misfits(conn: &mut AsyncPgConnection, w: &Window) -> ApiResult<Vec<i64>> {
     let booked: Vec<Rdm> = t::table
         .filter(t::window_id.eq(w.id))
-        .filter(t::state.eq_any(OCCUPYING))
+        .filter(t::state.eq_any(OCCUPYING.map(Stored::db)))
         .order(t::id)
         .select(Rdm::as_select())
         .load(conn)
@@ -408,7 +420,7 @@ pub async fn window_conflicts(
         .filter(t::window_id.eq(window_id))
         .filter(
             t::state
-                .eq_any(["scheduled", "in_execution"])
+                .eq_any(OCCUPYING.map(Stored::db))
                 .or(t::id.nullable().eq(being_booked)),
         )
         .select((t::id, rdm_items::item_id))
@@ -452,7 +464,7 @@ pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<WindowDetai
     let w = find(conn, id, false).await?;
     let rows: Vec<Rdm> = t::table
         .filter(t::window_id.eq(w.id))
-        .filter(t::state.eq_any(BOOKED))
+        .filter(t::state.eq_any(BOOKED.map(Stored::db)))
         .order(t::id)
         .select(Rdm::as_select())
         .load(conn)
@@ -467,7 +479,7 @@ pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<WindowDetai
             number: store::number(r.id),
             id: r.id,
             title: r.title,
-            state: r.state,
+            state: r.state.as_str().to_string(),
             planned_start: r.planned_start,
             estimated_duration_minutes: r.estimated_duration_minutes,
             estimated_rollback_minutes: r.estimated_rollback_minutes,
@@ -518,7 +530,7 @@ pub async fn request_flex(
             // One open request at a time, so approvals cannot silently override each other.
             let pending: i64 = window_flexes::table
                 .filter(window_flexes::window_id.eq(id))
-                .filter(window_flexes::status.eq("pending"))
+                .filter(window_flexes::status.eq(FlexStatus::Pending.db()))
                 .count()
                 .get_result(conn)
                 .await?;
@@ -546,19 +558,18 @@ pub async fn request_flex(
                 .returning(WindowFlex::as_returning())
                 .get_result(conn)
                 .await?;
-            // The CM's members hear of it in this transaction (SPEC §8).
-            notifications::flex_requested(
-                conn,
-                n,
-                id,
-                f.id,
-                (w.starts_at, w.ends_at),
-                (f.new_starts_at, f.new_ends_at),
-                &reason,
-                user_id,
-                now,
-            )
-            .await?;
+            // The CM's members hear of it from this event, in this transaction (SPEC §8).
+            let e = NewEvent::on(Entity::Window, id, "flex_requested")
+                .by(Some(user_id))
+                .because(Some(reason.clone()))
+                .detail(serde_json::json!({
+                    "flex_id": f.id,
+                    "current_starts_at": w.starts_at,
+                    "current_ends_at": w.ends_at,
+                    "new_starts_at": f.new_starts_at,
+                    "new_ends_at": f.new_ends_at,
+                }));
+            log::record(conn, n, e, now).await?;
             flex_view(conn, f).await
         })
         .await?;
@@ -571,33 +582,31 @@ pub async fn request_flex(
 /// and window as they are after, and the booked RDMs that no longer fit an approved flex.
 async fn settle_flex(
     conn: &mut AsyncPgConnection,
+    n: &Notifier,
     w: Window,
     f: WindowFlex,
     decided_by: Option<i64>,
     reason: Option<String>,
     now: DateTime<Utc>,
 ) -> ApiResult<(WindowFlex, Window, Vec<i64>)> {
-    if f.status != "pending" {
+    if f.status != FlexStatus::Pending {
         return Ok((f, w, vec![]));
     }
     let required = flex_voters(conn).await?;
     let ballots: Vec<(i64, VoteDecision)> = window_flex_votes::table
         .filter(window_flex_votes::flex_id.eq(f.id))
         .select((window_flex_votes::voter_id, window_flex_votes::decision))
-        .load::<(i64, String)>(conn)
-        .await?
-        .into_iter()
-        .map(|(v, d)| Ok((v, d.parse().map_err(ApiError::internal)?)))
-        .collect::<ApiResult<_>>()?;
+        .load(conn)
+        .await?;
     let status = match tally_votes(&ApprovalPolicy::Consensual, &required, &ballots) {
-        Ok(Outcome::Approved) if f.new_ends_at > now => "approved",
-        Ok(Outcome::Rejected) => "rejected",
+        Ok(Outcome::Approved) if f.new_ends_at > now => FlexStatus::Approved,
+        Ok(Outcome::Rejected) => FlexStatus::Rejected,
         // Still waiting (or too late to apply: a rejection still closes it).
         _ => return Ok((f, w, vec![])),
     };
     let f: WindowFlex = diesel::update(window_flexes::table.find(f.id))
         .set((
-            window_flexes::status.eq(status),
+            window_flexes::status.eq(status.db()),
             window_flexes::decided_by.eq(decided_by),
             window_flexes::decided_at.eq(now),
             window_flexes::decision_reason.eq(&reason),
@@ -605,7 +614,22 @@ async fn settle_flex(
         .returning(WindowFlex::as_returning())
         .get_result(conn)
         .await?;
-    if status != "approved" {
+    let action = if status == FlexStatus::Approved {
+        "flex_approved"
+    } else {
+        "flex_rejected"
+    };
+    let e = NewEvent::on(Entity::Window, w.id, action)
+        .states(Some(FlexStatus::Pending.as_str()), Some(status.as_str()))
+        .by(decided_by)
+        .because(reason.clone())
+        .detail(serde_json::json!({
+            "flex_id": f.id,
+            "starts_at": f.new_starts_at,
+            "ends_at": f.new_ends_at,
+        }));
+    log::record(conn, n, e, now).await?;
+    if status != FlexStatus::Approved {
         return Ok((f, w, vec![]));
     }
     let w: Window = diesel::update(maintenance_windows::table.find(w.id))
@@ -642,10 +666,11 @@ async fn lock_flex(
 /// the flexes it decided.
 pub async fn resettle_flexes(
     conn: &mut AsyncPgConnection,
+    n: &Notifier,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<i64>> {
     let pending: Vec<(i64, i64)> = window_flexes::table
-        .filter(window_flexes::status.eq("pending"))
+        .filter(window_flexes::status.eq(FlexStatus::Pending.db()))
         .order(window_flexes::id)
         .select((window_flexes::window_id, window_flexes::id))
         .load(conn)
@@ -654,8 +679,8 @@ pub async fn resettle_flexes(
     for (window_id, flex_id) in pending {
         let w = find(conn, window_id, true).await?;
         let f = lock_flex(conn, window_id, flex_id).await?;
-        let (f, _, _) = settle_flex(conn, w, f, None, None, now).await?;
-        if f.status != "pending" {
+        let (f, _, _) = settle_flex(conn, n, w, f, None, None, now).await?;
+        if f.status != FlexStatus::Pending {
             decided.push(f.id);
         }
     }
@@ -664,8 +689,10 @@ pub async fn resettle_flexes(
 
 /// Records the caller's vote on a pending flex; the flex is decided once every CM member has
 /// approved (the window takes the new times) or at the first rejection.
+#[allow(clippy::too_many_arguments)]
 pub async fn decide(
     conn: &mut AsyncPgConnection,
+    n: &Notifier,
     user: &AuthUser,
     window_id: i64,
     flex_id: i64,
@@ -676,28 +703,39 @@ pub async fn decide(
     let reason = reason
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
-    // Flexes are the CM's to approve (SPEC §3.4), not the CME's.
+    let decision = if approve {
+        VoteDecision::Approve
+    } else {
+        VoteDecision::Reject
+    };
+    // Flexes are the CM's to approve (SPEC §3.4), not the CME's: asked before anything about
+    // the flex is looked up.
     if !flex_voters(conn).await?.contains(&user.id) {
         return Err(ApiError::Forbidden(
             "only a member of the CM may decide a window flex".into(),
         ));
     }
-    if !approve && reason.is_none() {
-        return Err(ApiError::validation(
-            "reason",
-            "required",
-            "say why the flex is rejected",
-        ));
-    }
     conn.transaction::<_, ApiError, _>(async |conn| {
         let w = find(conn, window_id, true).await?;
         let f = lock_flex(conn, window_id, flex_id).await?;
-        if f.status != "pending" {
-            return Err(ApiError::conflict(
+        // The same rule as every committee vote: open, by a required voter, a rejection
+        // says why.
+        check_vote(
+            f.status == FlexStatus::Pending,
+            true,
+            decision,
+            reason.is_some(),
+        )
+        .map_err(|refusal| match refusal {
+            VoteRefusal::NotAwaitingCommittee => ApiError::conflict(
                 "flex_decided",
                 format!("flex {flex_id} was already {}", f.status),
-            ));
-        }
+            ),
+            VoteRefusal::NotARequiredVoter => ApiError::Forbidden(refusal.to_string()),
+            VoteRefusal::ReasonRequired => {
+                ApiError::validation("reason", "required", "say why the flex is rejected")
+            }
+        })?;
         let voted: i64 = window_flex_votes::table
             .filter(window_flex_votes::flex_id.eq(flex_id))
             .filter(window_flex_votes::voter_id.eq(user.id))
@@ -720,18 +758,19 @@ pub async fn decide(
             .values((
                 window_flex_votes::flex_id.eq(flex_id),
                 window_flex_votes::voter_id.eq(user.id),
-                window_flex_votes::decision.eq(if approve {
-                    VoteDecision::Approve
-                } else {
-                    VoteDecision::Reject
-                }
-                .as_str()),
+                window_flex_votes::decision.eq(decision.db()),
                 window_flex_votes::reason.eq(&reason),
                 window_flex_votes::at.eq(now),
             ))
             .execute(conn)
             .await?;
-        let (f, w, misfits) = settle_flex(conn, w, f, Some(user.id), reason.clone(), now).await?;
+        let e = NewEvent::on(Entity::Window, window_id, "flex_vote")
+            .by(Some(user.id))
+            .because(reason.clone())
+            .detail(serde_json::json!({ "flex_id": flex_id, "decision": decision }));
+        log::record(conn, n, e, now).await?;
+        let (f, w, misfits) =
+            settle_flex(conn, n, w, f, Some(user.id), reason.clone(), now).await?;
         Ok(FlexDecision {
             flex: flex_view(conn, f).await?,
             window: view(conn, w).await?,

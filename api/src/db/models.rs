@@ -1,7 +1,13 @@
-//! Rows as stored. Views (what the API returns) live with their controllers.
+//! Rows as stored, state and kind columns typed by the domain's enums. Views (what the API
+//! returns) live with the operations of each context.
 use super::schema::*;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
+use domain::approval::{PolicyKind, VoteChannel, VoteDecision};
+use domain::catalog::Environment;
+use domain::rdm::{CommitteeKind, Level, Priority, RdmState, RdmType};
+use domain::roles::{Role, Team};
+use domain::schedule::{FlexStatus, MeetingStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -11,23 +17,10 @@ pub struct User {
     pub display_name: String,
     pub email: String,
     pub password_hash: String,
-    pub roles: Vec<String>,
-    pub team: Option<String>,
+    pub roles: Vec<Role>,
+    pub team: Option<Team>,
     pub organization_id: Option<i64>,
     pub active: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = users)]
-pub struct NewUser<'a> {
-    pub username: &'a str,
-    pub display_name: &'a str,
-    pub email: &'a str,
-    pub password_hash: &'a str,
-    pub roles: Vec<String>,
-    pub team: Option<&'a str>,
-    pub organization_id: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -65,7 +58,7 @@ pub struct ConfigurationItem {
     pub id: i64,
     pub organization_id: i64,
     pub topology_id: Option<i64>,
-    pub environment: String,
+    pub environment: Environment,
     pub service_id: i64,
     pub name: String,
 }
@@ -117,8 +110,8 @@ pub struct Committee {
     pub id: i64,
     pub code: String,
     pub name: String,
-    pub kind: String,
-    pub approval_policy: String,
+    pub kind: CommitteeKind,
+    pub approval_policy: PolicyKind,
     pub approval_n: Option<i32>,
 }
 
@@ -133,7 +126,7 @@ pub struct Meeting {
     pub cutoff_at: DateTime<Utc>,
     pub on_holiday: bool,
     pub rescheduled: bool,
-    pub status: String,
+    pub status: MeetingStatus,
     pub policy_version: i32,
     pub closed_by: Option<i64>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -161,7 +154,7 @@ pub struct WindowFlex {
     pub new_starts_at: DateTime<Utc>,
     pub new_ends_at: DateTime<Utc>,
     pub reason: String,
-    pub status: String,
+    pub status: FlexStatus,
     pub requested_by: i64,
     pub requested_at: DateTime<Utc>,
     pub decided_by: Option<i64>,
@@ -187,16 +180,16 @@ pub struct StandardTemplate {
 #[diesel(table_name = rdms)]
 pub struct Rdm {
     pub id: i64,
-    pub rdm_type: String,
-    pub state: String,
+    pub rdm_type: RdmType,
+    pub state: RdmState,
     pub title: String,
     pub description: String,
     pub justification: String,
     pub category: Option<String>,
-    pub impact: Option<String>,
-    pub urgency: Option<String>,
-    pub priority: Option<String>,
-    pub risk: Option<String>,
+    pub impact: Option<Level>,
+    pub urgency: Option<Level>,
+    pub priority: Option<Priority>,
+    pub risk: Option<Level>,
     pub technical_opinion: Option<String>,
     pub implementation_plan: Option<String>,
     pub estimated_duration_minutes: Option<i32>,
@@ -227,40 +220,12 @@ pub struct Vote {
     pub rdm_id: i64,
     pub committee_id: i64,
     pub voter_id: i64,
-    pub decision: String,
+    pub decision: VoteDecision,
     pub reason: Option<String>,
     pub revision: i32,
     pub meeting_id: Option<i64>,
     pub at: DateTime<Utc>,
     /// A substitute who voted for `voter_id`; None when the voter voted.
     pub cast_by: Option<i64>,
-    /// `api` or `email`.
-    pub channel: String,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = rdm_transitions)]
-pub struct TransitionRow {
-    pub id: i64,
-    pub rdm_id: i64,
-    pub action: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
-    pub actor_id: Option<i64>,
-    pub reason: Option<String>,
-    pub detail: serde_json::Value,
-    pub at: DateTime<Utc>,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = rdm_transitions)]
-pub struct NewTransition {
-    pub rdm_id: i64,
-    pub action: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
-    pub actor_id: Option<i64>,
-    pub reason: Option<String>,
-    pub detail: serde_json::Value,
-    pub at: DateTime<Utc>,
+    pub channel: VoteChannel,
 }

@@ -1,5 +1,35 @@
-// Hand-kept mirror of migrations/ (diesel print-schema needs libpq; keep in step with up.sql).
+// Hand-kept mirror of migrations/ (diesel print-schema needs libpq). A test compares it with a
+// migrated database and names every difference (`tests/integration/schema_drift.rs`).
 // `rdms.search` (generated tsvector) is queried through raw SQL fragments only.
+
+/// The PostgreSQL enum types; `super::enums` maps each to its Rust enum.
+pub mod sql_types {
+    macro_rules! pg_enum_types {
+        ($($name:ident => $pg:literal),* $(,)?) => {$(
+            #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType, Debug, Clone, Copy)]
+            #[diesel(postgres_type(name = $pg))]
+            pub struct $name;
+        )*};
+    }
+    pg_enum_types!(
+        RdmType => "rdm_type",
+        RdmState => "rdm_state",
+        Level => "level",
+        Priority => "priority",
+        CommitteeKind => "committee_kind",
+        ApprovalPolicy => "approval_policy",
+        MeetingStatus => "meeting_status",
+        FlexStatus => "flex_status",
+        VoteDecision => "vote_decision",
+        VoteChannel => "vote_channel",
+        JobStatus => "job_status",
+        JobLane => "job_lane",
+        UserRole => "user_role",
+        Team => "team",
+        Environment => "environment",
+        EntityKind => "entity_kind",
+    );
+}
 diesel::table! {
     organizations (id) {
         id -> Int8,
@@ -17,8 +47,8 @@ diesel::table! {
         display_name -> Text,
         email -> Text,
         password_hash -> Text,
-        roles -> Array<Text>,
-        team -> Nullable<Text>,
+        roles -> Array<crate::db::schema::sql_types::UserRole>,
+        team -> Nullable<crate::db::schema::sql_types::Team>,
         organization_id -> Nullable<Int8>,
         active -> Bool,
         created_at -> Timestamptz,
@@ -48,7 +78,7 @@ diesel::table! {
         id -> Int8,
         organization_id -> Int8,
         topology_id -> Nullable<Int8>,
-        environment -> Text,
+        environment -> crate::db::schema::sql_types::Environment,
         service_id -> Int8,
         name -> Text,
     }
@@ -100,8 +130,8 @@ diesel::table! {
         id -> Int8,
         code -> Text,
         name -> Text,
-        kind -> Text,
-        approval_policy -> Text,
+        kind -> crate::db::schema::sql_types::CommitteeKind,
+        approval_policy -> crate::db::schema::sql_types::ApprovalPolicy,
         approval_n -> Nullable<Int4>,
     }
 }
@@ -123,26 +153,13 @@ diesel::table! {
         cutoff_at -> Timestamptz,
         on_holiday -> Bool,
         rescheduled -> Bool,
-        status -> Text,
+        status -> crate::db::schema::sql_types::MeetingStatus,
         policy_version -> Int4,
         closed_by -> Nullable<Int8>,
         closed_at -> Nullable<Timestamptz>,
         close_note -> Nullable<Text>,
         agenda_frozen_at -> Nullable<Timestamptz>,
         holiday_flagged_at -> Nullable<Timestamptz>,
-    }
-}
-
-diesel::table! {
-    meeting_reschedules (id) {
-        id -> Int8,
-        meeting_id -> Int8,
-        old_starts_at -> Timestamptz,
-        new_starts_at -> Timestamptz,
-        new_ends_at -> Timestamptz,
-        reason -> Text,
-        actor_id -> Int8,
-        at -> Timestamptz,
     }
 }
 
@@ -164,7 +181,7 @@ diesel::table! {
         new_starts_at -> Timestamptz,
         new_ends_at -> Timestamptz,
         reason -> Text,
-        status -> Text,
+        status -> crate::db::schema::sql_types::FlexStatus,
         requested_by -> Int8,
         requested_at -> Timestamptz,
         decided_by -> Nullable<Int8>,
@@ -175,9 +192,9 @@ diesel::table! {
 
 diesel::table! {
     priority_matrix (impact, urgency) {
-        impact -> Text,
-        urgency -> Text,
-        priority -> Text,
+        impact -> crate::db::schema::sql_types::Level,
+        urgency -> crate::db::schema::sql_types::Level,
+        priority -> crate::db::schema::sql_types::Priority,
     }
 }
 
@@ -198,16 +215,16 @@ diesel::table! {
 diesel::table! {
     rdms (id) {
         id -> Int8,
-        rdm_type -> Text,
-        state -> Text,
+        rdm_type -> crate::db::schema::sql_types::RdmType,
+        state -> crate::db::schema::sql_types::RdmState,
         title -> Text,
         description -> Text,
         justification -> Text,
         category -> Nullable<Text>,
-        impact -> Nullable<Text>,
-        urgency -> Nullable<Text>,
-        priority -> Nullable<Text>,
-        risk -> Nullable<Text>,
+        impact -> Nullable<crate::db::schema::sql_types::Level>,
+        urgency -> Nullable<crate::db::schema::sql_types::Level>,
+        priority -> Nullable<crate::db::schema::sql_types::Priority>,
+        risk -> Nullable<crate::db::schema::sql_types::Level>,
         technical_opinion -> Nullable<Text>,
         implementation_plan -> Nullable<Text>,
         estimated_duration_minutes -> Nullable<Int4>,
@@ -252,23 +269,24 @@ diesel::table! {
         rdm_id -> Int8,
         committee_id -> Int8,
         voter_id -> Int8,
-        decision -> Text,
+        decision -> crate::db::schema::sql_types::VoteDecision,
         reason -> Nullable<Text>,
         revision -> Int4,
         meeting_id -> Nullable<Int8>,
         at -> Timestamptz,
         cast_by -> Nullable<Int8>,
-        channel -> Text,
+        channel -> crate::db::schema::sql_types::VoteChannel,
     }
 }
 
 diesel::table! {
-    rdm_transitions (id) {
+    events (id) {
         id -> Int8,
-        rdm_id -> Int8,
+        entity -> crate::db::schema::sql_types::EntityKind,
+        entity_id -> Int8,
         action -> Text,
         from_state -> Nullable<Text>,
-        to_state -> Text,
+        to_state -> Nullable<Text>,
         actor_id -> Nullable<Int8>,
         reason -> Nullable<Text>,
         detail -> Jsonb,
@@ -293,13 +311,14 @@ diesel::table! {
         kind -> Text,
         payload -> Jsonb,
         dedup_key -> Nullable<Text>,
-        status -> Text,
+        status -> crate::db::schema::sql_types::JobStatus,
         run_at -> Timestamptz,
         attempts -> Int4,
         max_attempts -> Int4,
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
         finished_at -> Nullable<Timestamptz>,
+        lane -> crate::db::schema::sql_types::JobLane,
     }
 }
 
@@ -323,7 +342,7 @@ diesel::table! {
         expires_at -> Timestamptz,
         created_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
-        used_decision -> Nullable<Text>,
+        used_decision -> Nullable<crate::db::schema::sql_types::VoteDecision>,
     }
 }
 
@@ -346,7 +365,7 @@ diesel::table! {
     window_flex_votes (flex_id, voter_id) {
         flex_id -> Int8,
         voter_id -> Int8,
-        decision -> Text,
+        decision -> crate::db::schema::sql_types::VoteDecision,
         reason -> Nullable<Text>,
         at -> Timestamptz,
     }
@@ -363,7 +382,6 @@ diesel::joinable!(committee_meetings -> committees (committee_id));
 diesel::joinable!(rdm_items -> rdms (rdm_id));
 diesel::joinable!(rdm_items -> configuration_items (item_id));
 diesel::joinable!(rdm_votes -> rdms (rdm_id));
-diesel::joinable!(rdm_transitions -> rdms (rdm_id));
 diesel::joinable!(window_flexes -> maintenance_windows (window_id));
 diesel::joinable!(vote_links -> rdms (rdm_id));
 diesel::joinable!(window_flex_votes -> window_flexes (flex_id));
@@ -380,7 +398,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     committees,
     committee_members,
     committee_meetings,
-    meeting_reschedules,
     maintenance_windows,
     window_flexes,
     priority_matrix,
@@ -389,7 +406,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     rdm_items,
     rdm_involved_members,
     rdm_votes,
-    rdm_transitions,
+    events,
+    job_keys,
     idempotency_keys,
     jobs,
     server_secrets,

@@ -56,7 +56,7 @@ pub async fn login(
     let auth = AuthUser {
         id: user.id,
         username: user.username.clone(),
-        roles: RoleSet::new(user.roles.iter().filter_map(|r| r.parse().ok())),
+        roles: RoleSet::new(user.roles.iter().copied()),
         organization_id: user.organization_id,
     };
     let (token, expires_at) = jwt.issue(&auth, now)?;

@@ -1,6 +1,7 @@
 //! Accounts and their roles (SPEC §2). The admin creates them through the API; the same
 //! [`create_user`] backs the `gmud user create` command.
 use super::passwords::hash_password;
+use crate::db::enums::{StoredList, StoredOption};
 use crate::db::models::User;
 use crate::db::schema::{organizations, users};
 use crate::platform::error::{ApiError, ApiResult, FieldError};
@@ -133,7 +134,6 @@ pub async fn create_user(
     let mut roles: Vec<Role> = input.roles.clone();
     roles.sort();
     roles.dedup();
-    let roles: Vec<String> = roles.iter().map(|r| r.as_str().to_string()).collect();
     conn.transaction::<_, ApiError, _>(async |conn| {
         Ok(diesel::insert_into(users::table)
             .values((
@@ -141,8 +141,8 @@ pub async fn create_user(
                 users::display_name.eq(input.display_name.trim()),
                 users::email.eq(input.email.trim()),
                 users::password_hash.eq(&hash),
-                users::roles.eq(&roles),
-                users::team.eq(input.team.map(|t| t.as_str())),
+                users::roles.eq(roles.db()),
+                users::team.eq(input.team.db()),
                 users::organization_id.eq(input.organization_id),
                 users::created_at.eq(now),
             ))
@@ -170,23 +170,13 @@ pub struct UserView {
 impl TryFrom<User> for UserView {
     type Error = ApiError;
     fn try_from(u: User) -> ApiResult<Self> {
-        let bad = |what: &str| ApiError::internal(format!("user {}: {what}", u.id));
-        let roles = u
-            .roles
-            .iter()
-            .map(|r| r.parse::<Role>().map_err(|_| bad(r)))
-            .collect::<ApiResult<Vec<_>>>()?;
-        let team = match &u.team {
-            Some(t) => Some(t.parse::<Team>().map_err(|_| bad(t))?),
-            None => None,
-        };
         Ok(UserView {
             id: u.id,
             username: u.username,
             display_name: u.display_name,
             email: u.email,
-            roles,
-            team,
+            roles: u.roles,
+            team: u.team,
             organization_id: u.organization_id,
             active: u.active,
             created_at: u.created_at,
@@ -220,7 +210,7 @@ pub async fn list_users(
 ) -> ApiResult<UserPage> {
     let mut q = users::table.into_boxed();
     if let Some(r) = role {
-        q = q.filter(users::roles.contains(vec![r.as_str().to_string()]));
+        q = q.filter(users::roles.contains(vec![r].db()));
     }
     if let Some(c) = cursor {
         q = q.filter(users::id.gt(c));

@@ -5,6 +5,7 @@
 pub mod format;
 pub mod mail;
 
+use crate::db::enums::StoredList;
 use crate::db::models::User;
 use crate::db::schema::users;
 use crate::platform::error::ApiResult;
@@ -55,7 +56,7 @@ pub async fn active_users(conn: &mut AsyncPgConnection, ids: &[i64]) -> ApiResul
 /// The active users holding `role`, by id.
 pub async fn users_with_role(conn: &mut AsyncPgConnection, role: Role) -> ApiResult<Vec<User>> {
     Ok(users::table
-        .filter(users::roles.contains(vec![role.as_str().to_string()]))
+        .filter(users::roles.contains(vec![role].db()))
         .filter(users::active.eq(true))
         .order(users::id)
         .select(User::as_select())

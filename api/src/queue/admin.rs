@@ -1,44 +1,16 @@
 //! The queue as an admin sees it: what is pending, done or dead, and giving a dead job
 //! another round once its cause is fixed.
+pub use super::JobStatus;
 use super::Registry;
+use crate::db::enums::Stored;
 use crate::db::schema::jobs;
 use crate::platform::error::{ApiError, ApiResult};
 use crate::platform::pagination::paginate;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
-
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum JobStatus {
-    Pending,
-    Done,
-    Dead,
-}
-
-impl JobStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Pending => "pending",
-            JobStatus::Done => "done",
-            JobStatus::Dead => "dead",
-        }
-    }
-}
-
-impl std::str::FromStr for JobStatus {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        match s {
-            "pending" => Ok(JobStatus::Pending),
-            "done" => Ok(JobStatus::Done),
-            "dead" => Ok(JobStatus::Dead),
-            _ => Err(()),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = jobs)]
@@ -52,7 +24,8 @@ pub struct Job {
     pub payload: serde_json::Value,
     pub dedup_key: Option<String>,
     /// pending, done or dead.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: JobStatus,
     /// When it is (next) due.
     pub run_at: DateTime<Utc>,
     pub attempts: i32,
@@ -89,7 +62,7 @@ pub async fn list<C: Send + Sync + 'static>(
 ) -> ApiResult<JobPage> {
     let mut q = jobs::table.into_boxed();
     if let Some(s) = status {
-        q = q.filter(jobs::status.eq(s.as_str()));
+        q = q.filter(jobs::status.eq(s.db()));
     }
     if let Some(k) = kind {
         q = q.filter(jobs::kind.eq(k.to_string()));
@@ -141,15 +114,18 @@ pub async fn retry<C: Send + Sync + 'static>(
                 .await
                 .optional()?
                 .ok_or_else(|| ApiError::not_found(format!("job {id}")))?;
-            if job.status != "dead" {
+            if job.status != JobStatus::Dead {
                 return Err(ApiError::conflict(
                     "job_not_dead",
-                    format!("job {id} is {}: only a dead job can be retried", job.status),
+                    format!(
+                        "job {id} is {}: only a dead job can be retried",
+                        job.status.as_str()
+                    ),
                 ));
             }
             Ok(diesel::update(jobs::table.find(id))
                 .set((
-                    jobs::status.eq("pending"),
+                    jobs::status.eq(JobStatus::Pending.db()),
                     jobs::attempts.eq(0),
                     jobs::run_at.eq(now),
                     jobs::finished_at.eq(None::<DateTime<Utc>>),

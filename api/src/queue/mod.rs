@@ -20,6 +20,7 @@
 //!   after a retention, their keys stay (or stay until the job kind says they can go).
 //! - Due means `run_at <= now` on the injected clock, read through a partial index per lane:
 //!   a worker costs what is due, not the size of the table.
+use crate::db::enums::Stored;
 use crate::db::schema::jobs;
 use crate::platform::clock::Clock;
 use crate::platform::error::{ApiError, ApiResult};
@@ -61,6 +62,50 @@ impl Lane {
         }
     }
 }
+
+impl std::str::FromStr for Lane {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Lane::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| format!("unknown lane `{s}`"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Pending,
+    Done,
+    Dead,
+}
+
+impl JobStatus {
+    pub const ALL: [JobStatus; 3] = [JobStatus::Pending, JobStatus::Done, JobStatus::Dead];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Done => "done",
+            JobStatus::Dead => "dead",
+        }
+    }
+}
+
+impl std::str::FromStr for JobStatus {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "pending" => Ok(JobStatus::Pending),
+            "done" => Ok(JobStatus::Done),
+            "dead" => Ok(JobStatus::Dead),
+            _ => Err(()),
+        }
+    }
+}
+
+crate::pg_enum!(crate::db::schema::sql_types::JobLane => Lane);
+crate::pg_enum!(crate::db::schema::sql_types::JobStatus => JobStatus);
 
 /// What every queued job declares.
 pub trait Queued: Serialize + DeserializeOwned + Send + Sync + 'static {
@@ -663,7 +708,7 @@ async fn record<C: Send + Sync + 'static>(
             diesel::update(jobs::table.find(id))
                 .set((
                     jobs::payload.eq(payload),
-                    jobs::status.eq("done"),
+                    jobs::status.eq(JobStatus::Done.db()),
                     jobs::attempts.eq(attempts),
                     jobs::last_error.eq(None::<String>),
                     jobs::finished_at.eq(finished),
@@ -711,7 +756,7 @@ async fn fail(
             tracing::error!(job = id, %kind, attempts, %error, "job is dead after its last attempt");
             diesel::update(jobs::table.find(id))
                 .set((
-                    jobs::status.eq("dead"),
+                    jobs::status.eq(JobStatus::Dead.db()),
                     jobs::attempts.eq(attempts),
                     jobs::last_error.eq(&error),
                     jobs::finished_at.eq(now),
@@ -737,7 +782,7 @@ async fn record_detached(
         // Still pending and not taken by another worker meanwhile.
         let locked: Option<i64> = jobs::table
             .find(id)
-            .filter(jobs::status.eq("pending"))
+            .filter(jobs::status.eq(JobStatus::Pending.db()))
             .filter(jobs::attempts.eq(attempts - 1))
             .select(jobs::id)
             .for_update()

@@ -4,9 +4,9 @@
 use super::store::{self, check_if_match, RdmView};
 use crate::changes::committees::{committee_policy, required_voters};
 use crate::changes::meetings;
-use crate::changes::notifications::{self, VoteMail};
 use crate::changes::votes;
 use crate::changes::windows;
+use crate::db::enums::Stored;
 use crate::db::models::{Meeting, Rdm, Window};
 use crate::db::schema::{committees, rdms as t};
 use crate::identity::principal::AuthUser;
@@ -129,24 +129,12 @@ pub async fn perform(
             }
             _ => {}
         }
-        store::apply(conn, &rdm, tr, Some(user.id), reason.clone(), detail, now).await?;
+        store::apply(conn, n, &rdm, tr, Some(user.id), reason.clone(), detail, now).await?;
         let after = store::find(conn, id).await?;
-        // Notifications, written in this transaction (SPEC §8).
-        match action {
-            Action::Veto => notifications::rdm_decided(conn, n, &rdm, false, "o gestor de mudanças", reason.as_deref(), now).await?,
-            Action::PoReject => notifications::rdm_decided(conn, n, &rdm, false, "o product owner", reason.as_deref(), now).await?,
-            Action::Approve => notifications::rdm_decided(conn, n, &rdm, true, "o gestor de mudanças", reason.as_deref(), now).await?,
-            Action::SendToCommittee => {
-                notifications::vote_requests(conn, n, &after, VoteMail::Request, now).await?;
-                // The CME has no meeting to remind at: its voters are reminded halfway to the
-                // links' expiry.
-                if after.meeting_id.is_none() {
-                    votes::schedule_cme_reminder(conn, &after, now).await?;
-                }
-            }
-            // Change managers hear of an emergency when it is raised, before any execution.
-            Action::Submit if after.rdm_type == "emergency" => notifications::emergency_raised(conn, n, &after, user.id, now).await?,
-            _ => {}
+        // The CME has no meeting to remind at: its voters are reminded halfway to the links'
+        // expiry. (Notifications follow from the action's event.)
+        if action == Action::SendToCommittee && after.meeting_id.is_none() {
+            votes::schedule_cme_reminder(conn, &after, now).await?;
         }
         store::view(conn, after, user, now).await
     })
@@ -160,9 +148,9 @@ async fn book_committee(
     rdm: &Rdm,
     now: DateTime<Utc>,
 ) -> ApiResult<(i64, Option<Meeting>)> {
-    let kind = CommitteeKind::for_type(store::parse_type(&rdm.rdm_type)?);
+    let kind = CommitteeKind::for_type(rdm.rdm_type);
     let committee_id: i64 = committees::table
-        .filter(committees::kind.eq(kind.as_str()))
+        .filter(committees::kind.eq(kind.db()))
         .order(committees::id)
         .select(committees::id)
         .first(conn)

@@ -1,17 +1,20 @@
 //! Filing an RDM: the form, its references checked (naming every bad field), priority from
 //! the matrix, a standard change's template, and the first line of its history.
 use super::store::{self, RdmView, CREATORS};
+use crate::db::enums::{Stored, StoredList, StoredOption};
 use crate::db::schema::{
     configuration_items, priority_matrix, rdm_involved_members, rdm_items, rdms as t,
     standard_templates, users,
 };
 use crate::identity::principal::AuthUser;
+use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult, FieldError};
 use crate::platform::idempotency::{create_once, Created, Idempotency};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use domain::rdm::{Level, RdmState, RdmType};
+use domain::rdm::{Level, Priority, RdmState, RdmType};
+use domain::roles::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -113,7 +116,7 @@ pub async fn check_references(
         wanted.dedup();
         let found: Vec<i64> = users::table
             .filter(users::id.eq_any(&wanted))
-            .filter(users::roles.contains(vec!["committee_member".to_string()]))
+            .filter(users::roles.contains(vec![Role::CommitteeMember].db()))
             .select(users::id)
             .load(conn)
             .await?;
@@ -142,13 +145,13 @@ pub async fn priority_of(
     conn: &mut AsyncPgConnection,
     impact: Option<Level>,
     urgency: Option<Level>,
-) -> ApiResult<Option<String>> {
+) -> ApiResult<Option<Priority>> {
     let (Some(i), Some(u)) = (impact, urgency) else {
         return Ok(None);
     };
     Ok(priority_matrix::table
-        .filter(priority_matrix::impact.eq(i.as_str()))
-        .filter(priority_matrix::urgency.eq(u.as_str()))
+        .filter(priority_matrix::impact.eq(i.db()))
+        .filter(priority_matrix::urgency.eq(u.db()))
         .select(priority_matrix::priority)
         .first(conn)
         .await
@@ -159,6 +162,7 @@ pub async fn priority_of(
 /// returns the first result instead of a second RDM.
 pub async fn create(
     conn: &mut AsyncPgConnection,
+    n: &Notifier,
     user: &AuthUser,
     body: &NewRdm,
     idempotency_key: Option<&str>,
@@ -167,13 +171,14 @@ pub async fn create(
     user.require(CREATORS)?;
     let idem = Idempotency::new(idempotency_key, "POST /api/v1/rdms", body)?;
     create_once(conn, idem.as_ref(), user.id, now, async |conn| {
-        insert(conn, user, body, now).await
+        insert(conn, n, user, body, now).await
     })
     .await
 }
 
 async fn insert(
     conn: &mut AsyncPgConnection,
+    n: &Notifier,
     user: &AuthUser,
     body: &NewRdm,
     now: chrono::DateTime<chrono::Utc>,
@@ -245,16 +250,16 @@ async fn insert(
     let priority = priority_of(conn, body.impact, body.urgency).await?;
     let id: i64 = diesel::insert_into(t::table)
         .values((
-            t::rdm_type.eq(body.rdm_type.as_str()),
-            t::state.eq(RdmState::Draft.as_str()),
+            t::rdm_type.eq(body.rdm_type.db()),
+            t::state.eq(RdmState::Draft.db()),
             t::title.eq(body.title.trim()),
             t::description.eq(&description),
             t::justification.eq(&body.justification),
             t::category.eq(&body.category),
-            t::impact.eq(body.impact.map(|l| l.as_str())),
-            t::urgency.eq(body.urgency.map(|l| l.as_str())),
-            t::priority.eq(priority),
-            t::risk.eq(body.risk.map(|l| l.as_str())),
+            t::impact.eq(body.impact.db()),
+            t::urgency.eq(body.urgency.db()),
+            t::priority.eq(priority.db()),
+            t::risk.eq(body.risk.db()),
             t::implementation_plan.eq(implementation_plan),
             t::estimated_duration_minutes.eq(duration),
             t::rollback_plan.eq(rollback_plan),
@@ -279,10 +284,11 @@ async fn insert(
     .await?;
     store::record(
         conn,
+        n,
         id,
         "create",
         None,
-        RdmState::Draft.as_str(),
+        RdmState::Draft,
         Some(user.id),
         None,
         serde_json::json!({}),

@@ -3,6 +3,7 @@
 use super::store::{self, RdmView};
 use crate::db::schema::rdms as t;
 use crate::identity::principal::AuthUser;
+use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -25,6 +26,7 @@ pub struct CustomerNotification {
 
 pub async fn record(
     conn: &mut AsyncPgConnection,
+    n: &Notifier,
     user: &AuthUser,
     id: i64,
     body: &CustomerNotification,
@@ -55,7 +57,7 @@ pub async fn record(
                     "cannot be before the RDM was filed",
                 ));
             }
-            let st = store::parse_state(&rdm.state)?;
+            let st = rdm.state;
             if st.is_terminal() {
                 return Err(ApiError::conflict(
                     "not_editable",
@@ -72,10 +74,11 @@ pub async fn record(
             store::bump(conn, &rdm, now).await?;
             store::record(
                 conn,
+                n,
                 id,
                 "notify_customers",
-                Some(&rdm.state),
-                &rdm.state,
+                Some(rdm.state),
+                rdm.state,
                 Some(user.id),
                 None,
                 serde_json::json!({ "notified_at": at, "note": body.note }),

@@ -1,11 +1,9 @@
 //! An RDM's append-only history: every transition and recorded fact, oldest first.
 use super::store;
-use crate::db::models::TransitionRow;
-use crate::db::schema::rdm_transitions;
+use crate::events::{self, Entity};
 use crate::platform::error::ApiResult;
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -24,26 +22,22 @@ pub struct HistoryEntry {
     pub at: DateTime<Utc>,
 }
 
+/// The RDM's history, read from the event log.
 pub async fn history(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<Vec<HistoryEntry>> {
     store::find(conn, id).await?;
-    let rows: Vec<TransitionRow> = rdm_transitions::table
-        .filter(rdm_transitions::rdm_id.eq(id))
-        .order(rdm_transitions::id)
-        .select(TransitionRow::as_select())
-        .load(conn)
-        .await?;
-    let out: Vec<HistoryEntry> = rows
+    Ok(events::of(conn, Entity::Rdm, id)
+        .await?
         .into_iter()
-        .map(|r| HistoryEntry {
-            id: r.id,
-            action: r.action,
-            from_state: r.from_state,
-            to_state: r.to_state,
-            actor_id: r.actor_id,
-            reason: r.reason,
-            detail: r.detail,
-            at: r.at,
+        .map(|e| HistoryEntry {
+            id: e.id,
+            action: e.action,
+            from_state: e.from_state,
+            // Every RDM event carries the state it left the RDM in.
+            to_state: e.to_state.unwrap_or_default(),
+            actor_id: e.actor_id,
+            reason: e.reason,
+            detail: e.detail,
+            at: e.at,
         })
-        .collect();
-    Ok(out)
+        .collect())
 }

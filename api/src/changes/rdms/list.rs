@@ -1,5 +1,6 @@
 //! Listing RDMs: filtered, searched (Portuguese full text), newest first.
 use super::store::number;
+use crate::db::enums::Stored;
 use crate::db::schema::{rdm_items, rdms};
 use crate::platform::error::ApiResult;
 use crate::platform::pagination::paginate;
@@ -8,7 +9,7 @@ use diesel::dsl::{exists, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use domain::rdm::{RdmState, RdmType};
+use domain::rdm::{Level, Priority, RdmState, RdmType};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -53,10 +54,10 @@ pub async fn list(conn: &mut AsyncPgConnection, f: &RdmQuery) -> ApiResult<RdmPa
     let limit = f.limit.unwrap_or(50);
     let mut q = rdms::table.into_boxed();
     if let Some(s) = f.state {
-        q = q.filter(rdms::state.eq(s.as_str()));
+        q = q.filter(rdms::state.eq(s.db()));
     }
     if let Some(t) = f.rdm_type {
-        q = q.filter(rdms::rdm_type.eq(t.as_str()));
+        q = q.filter(rdms::rdm_type.eq(t.db()));
     }
     if let Some(r) = f.requester_id {
         q = q.filter(rdms::requester_id.eq(r));
@@ -84,11 +85,11 @@ pub async fn list(conn: &mut AsyncPgConnection, f: &RdmQuery) -> ApiResult<RdmPa
     #[allow(clippy::type_complexity)]
     let rows: Vec<(
         i64,
+        RdmType,
+        RdmState,
         String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
+        Option<Priority>,
+        Option<Level>,
         i64,
         Option<i64>,
         Option<i64>,
@@ -118,11 +119,11 @@ pub async fn list(conn: &mut AsyncPgConnection, f: &RdmQuery) -> ApiResult<RdmPa
         .map(|r| RdmSummary {
             id: r.0,
             number: number(r.0),
-            rdm_type: r.1,
-            state: r.2,
+            rdm_type: r.1.as_str().to_string(),
+            state: r.2.as_str().to_string(),
             title: r.3,
-            priority: r.4,
-            risk: r.5,
+            priority: r.4.map(|p| p.as_str().to_string()),
+            risk: r.5.map(|l| l.as_str().to_string()),
             requester_id: r.6,
             meeting_id: r.7,
             window_id: r.8,

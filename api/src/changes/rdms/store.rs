@@ -1,10 +1,15 @@
 //! RDMs as stored: loading one (locked or not), the facts the domain's state machine reads,
 //! applying its transitions, recording history, and the view the API returns.
-use crate::db::models::{NewTransition, Rdm, Window};
+use crate::changes::labels;
+use crate::changes::log;
+use crate::db::enums::Stored;
+use crate::db::models::{Rdm, Window};
 use crate::db::schema::{
-    maintenance_windows, rdm_involved_members, rdm_items, rdm_transitions, rdms, standard_templates,
+    maintenance_windows, rdm_involved_members, rdm_items, rdms, standard_templates,
 };
+use crate::events::{Entity, Event, NewEvent};
 use crate::identity::principal::AuthUser;
+use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult};
 pub use crate::platform::input::check_if_match;
 use chrono::{DateTime, Duration, Utc};
@@ -27,13 +32,6 @@ pub const CREATORS: &[Role] = &[
     Role::SupportAnalyst,
     Role::SupportCoordinator,
 ];
-
-pub fn parse_state(s: &str) -> ApiResult<RdmState> {
-    s.parse().map_err(ApiError::internal)
-}
-pub fn parse_type(s: &str) -> ApiResult<RdmType> {
-    s.parse().map_err(ApiError::internal)
-}
 
 /// Loads an RDM and locks its row until the transaction ends: concurrent actions on one RDM
 /// queue here, and the second sees the first's result. `FOR NO KEY UPDATE`, not `FOR UPDATE`:
@@ -116,9 +114,9 @@ pub fn facts(
         may_start_in_window(w.starts_at, w.ends_at, start, d, r, now)
     });
     Ok(RdmFacts {
-        rdm_type: parse_type(&rdm.rdm_type)?,
-        state: parse_state(&rdm.state)?,
-        risk: rdm.risk.as_deref().and_then(|r| r.parse::<Level>().ok()),
+        rdm_type: rdm.rdm_type,
+        state: rdm.state,
+        risk: rdm.risk,
         has_description: !rdm.description.trim().is_empty(),
         has_technical_opinion: filled(&rdm.technical_opinion),
         has_implementation_plan: filled(&rdm.implementation_plan)
@@ -151,38 +149,33 @@ pub async fn load_facts(
     facts(rdm, has_items, window.as_ref(), now)
 }
 
-/// Appends one line of history.
+/// Appends one line of the RDM's history (an event on the RDM), and what it notifies.
 #[allow(clippy::too_many_arguments)]
 pub async fn record(
     conn: &mut AsyncPgConnection,
+    n: &Notifier,
     rdm_id: i64,
-    action: &str,
-    from: Option<&str>,
-    to: &str,
+    action: &'static str,
+    from: Option<RdmState>,
+    to: RdmState,
     actor_id: Option<i64>,
     reason: Option<String>,
     detail: serde_json::Value,
     at: DateTime<Utc>,
-) -> ApiResult<()> {
-    diesel::insert_into(rdm_transitions::table)
-        .values(NewTransition {
-            rdm_id,
-            action: action.to_string(),
-            from_state: from.map(str::to_string),
-            to_state: to.to_string(),
-            actor_id,
-            reason,
-            detail,
-            at,
-        })
-        .execute(conn)
-        .await?;
-    Ok(())
+) -> ApiResult<Event> {
+    let e = NewEvent::on(Entity::Rdm, rdm_id, action)
+        .states(from.map(RdmState::as_str), Some(to.as_str()))
+        .by(actor_id)
+        .because(reason)
+        .detail(detail);
+    log::record(conn, n, e, at).await
 }
 
 /// Moves the RDM to the transition's target, bumps its version and records the change.
+#[allow(clippy::too_many_arguments)]
 pub async fn apply(
     conn: &mut AsyncPgConnection,
+    n: &Notifier,
     rdm: &Rdm,
     tr: Transition,
     actor_id: Option<i64>,
@@ -196,7 +189,7 @@ pub async fn apply(
             .filter(rdms::version.eq(rdm.version)),
     )
     .set((
-        rdms::state.eq(tr.to.as_str()),
+        rdms::state.eq(tr.to.db()),
         rdms::version.eq(rdm.version + 1),
         rdms::updated_at.eq(now),
     ))
@@ -210,16 +203,18 @@ pub async fn apply(
     }
     record(
         conn,
+        n,
         rdm.id,
         tr.action.as_str(),
-        Some(tr.from.as_str()),
-        tr.to.as_str(),
+        Some(tr.from),
+        tr.to,
         actor_id,
         reason,
         detail,
         now,
     )
     .await
+    .map(|_| ())
 }
 
 /// Bumps the version for a change that is not a state transition (booking, edit, notice).
@@ -287,9 +282,7 @@ pub struct RdmView {
     pub allowed_actions: Vec<Action>,
 }
 
-pub fn number(id: i64) -> String {
-    format!("RDM-{id:06}")
-}
+pub use labels::number;
 
 pub async fn view(
     conn: &mut AsyncPgConnection,
@@ -302,20 +295,19 @@ pub async fn view(
     let window = window_of(conn, &rdm).await?;
     let f = facts(&rdm, !items.is_empty(), window.as_ref(), now)?;
     let allowed = domain::rdm::allowed_actions(&f, &actor(user, &rdm));
-    let level = |s: &Option<String>| s.as_deref().and_then(|v| v.parse::<Level>().ok());
     Ok(RdmView {
         id: rdm.id,
         number: number(rdm.id),
         rdm_type: f.rdm_type,
         state: f.state,
-        impact: level(&rdm.impact),
-        urgency: level(&rdm.urgency),
-        risk: level(&rdm.risk),
+        impact: rdm.impact,
+        urgency: rdm.urgency,
+        risk: rdm.risk,
         title: rdm.title,
         description: rdm.description,
         justification: rdm.justification,
         category: rdm.category,
-        priority: rdm.priority,
+        priority: rdm.priority.map(|p| p.as_str().to_string()),
         technical_opinion: rdm.technical_opinion,
         implementation_plan: rdm.implementation_plan,
         estimated_duration_minutes: rdm.estimated_duration_minutes,
@@ -350,7 +342,7 @@ pub async fn awaiting_committee(
 ) -> ApiResult<Vec<Rdm>> {
     Ok(rdms::table
         .filter(rdms::committee_id.eq(committee_id))
-        .filter(rdms::state.eq("awaiting_committee"))
+        .filter(rdms::state.eq(RdmState::AwaitingCommittee.db()))
         .order(rdms::id)
         .select(Rdm::as_select())
         .load(conn)

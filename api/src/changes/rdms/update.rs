@@ -2,8 +2,8 @@
 //! edit under vote asks the committee again (a new revision, fresh links).
 use super::create::{check_references, priority_of, replace_links, template_owned};
 use super::store::{self, check_if_match, RdmView};
-use crate::changes::notifications::{self, VoteMail};
 use crate::changes::votes;
+use crate::db::enums::StoredOption;
 use crate::db::schema::rdms as t;
 use crate::identity::principal::AuthUser;
 use crate::notify::Notifier;
@@ -11,6 +11,7 @@ use crate::platform::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::rdm::RdmState;
 use domain::rdm::{check_edit, EditRefusal, Level};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -132,19 +133,19 @@ pub async fn update(
             if changed.is_empty() {
                 return Err(ApiError::validation("body", "required", "send at least one field to change"));
             }
-            let (rdm_type, st) = (store::parse_type(&rdm.rdm_type)?, store::parse_state(&rdm.state)?);
+            let (rdm_type, st) = (rdm.rdm_type, rdm.state);
             check_edit(rdm_type, st, &store::actor(user, &rdm), &changed).map_err(edit_refusal)?;
             check_references(conn, patch.configuration_item_ids.as_deref(), patch.involved_member_ids.as_deref()).await?;
-            let impact = patch.impact.or(rdm.impact.as_deref().and_then(|s| s.parse().ok()));
-            let urgency = patch.urgency.or(rdm.urgency.as_deref().and_then(|s| s.parse().ok()));
+            let impact = patch.impact.or(rdm.impact);
+            let urgency = patch.urgency.or(rdm.urgency);
             let priority = priority_of(conn, impact, urgency).await?;
             diesel::update(t::table.find(id))
                 .set((
                     patch,
-                    t::impact.eq(impact.map(|l| l.as_str())),
-                    t::urgency.eq(urgency.map(|l| l.as_str())),
-                    t::priority.eq(priority),
-                    t::risk.eq(patch.risk.map(|l| l.as_str().to_string()).or(rdm.risk.clone())),
+                    t::impact.eq(impact.db()),
+                    t::urgency.eq(urgency.db()),
+                    t::priority.eq(priority.db()),
+                    t::risk.eq(patch.risk.or(rdm.risk).db()),
                     t::version.eq(rdm.version + 1),
                     t::revision.eq(rdm.revision + 1),
                     t::updated_at.eq(now),
@@ -160,11 +161,10 @@ pub async fn update(
                     .execute(conn)
                     .await?;
             }
-            store::record(conn, id, "edit", Some(&rdm.state), &rdm.state, Some(user.id), None, serde_json::json!({ "fields": changed, "version": rdm.version + 1, "revision": rdm.revision + 1, "customer_notice_cleared": notice_cleared }), now).await?;
+            // Voters get fresh links for the new revision, from the edit's event.
+            store::record(conn, n, id, "edit", Some(rdm.state), rdm.state, Some(user.id), None, serde_json::json!({ "fields": changed, "version": rdm.version + 1, "revision": rdm.revision + 1, "customer_notice_cleared": notice_cleared }), now).await?;
             let rdm = store::find(conn, id).await?;
-            // Links to the older revision no longer work: voters get fresh ones.
-            notifications::vote_requests(conn, n, &rdm, VoteMail::Replacement, now).await?;
-            if rdm.state == "awaiting_committee" && rdm.meeting_id.is_none() {
+            if rdm.state == RdmState::AwaitingCommittee && rdm.meeting_id.is_none() {
                 votes::schedule_cme_reminder(conn, &rdm, now).await?;
             }
             store::view(conn, rdm, user, now).await

@@ -89,7 +89,15 @@ pub async fn update_committee(
 ) -> ApiResult<HttpResponse> {
     user.require(MANAGERS)?;
     let mut conn = state.pool.get().await?;
-    let v = committees::update(&mut conn, &state.notifier, *id, &body.0, state.clock.now()).await?;
+    let v = committees::update(
+        &mut conn,
+        &state.notifier,
+        user.id,
+        *id,
+        &body.0,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -114,6 +122,7 @@ pub async fn add_member(
     let v = committees::add_member(
         &mut conn,
         &state.notifier,
+        user.id,
         *id,
         body.0.user_id,
         state.clock.now(),
@@ -142,7 +151,15 @@ pub async fn remove_member(
     user.require(MANAGERS)?;
     let (id, user_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
-    committees::remove_member(&mut conn, &state.notifier, id, user_id, state.clock.now()).await?;
+    committees::remove_member(
+        &mut conn,
+        &state.notifier,
+        user.id,
+        id,
+        user_id,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

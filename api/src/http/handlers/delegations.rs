@@ -166,8 +166,9 @@ pub async fn revoke_delegation(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
-    Ok(HttpResponse::Ok()
-        .json(delegations::revoke(&mut conn, &user, *id, state.clock.now()).await?))
+    Ok(HttpResponse::Ok().json(
+        delegations::revoke(&mut conn, &state.notifier, &user, *id, state.clock.now()).await?,
+    ))
 }
 
 #[derive(OpenApi)]

@@ -87,7 +87,15 @@ pub async fn reschedule_meeting(
 ) -> ApiResult<HttpResponse> {
     user.require(&[Role::ChangeManager])?;
     let mut conn = state.pool.get().await?;
-    let out = meetings::reschedule(&mut conn, user.id, *id, &body.0, state.clock.now()).await?;
+    let out = meetings::reschedule(
+        &mut conn,
+        &state.notifier,
+        user.id,
+        *id,
+        &body.0,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 

@@ -125,6 +125,7 @@ pub async fn approve_flex(
     let mut conn = state.pool.get().await?;
     let out = windows::decide(
         &mut conn,
+        &state.notifier,
         &user,
         id,
         flex_id,
@@ -161,6 +162,7 @@ pub async fn reject_flex(
     let mut conn = state.pool.get().await?;
     let out = windows::decide(
         &mut conn,
+        &state.notifier,
         &user,
         id,
         flex_id,

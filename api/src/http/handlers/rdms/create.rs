@@ -29,7 +29,16 @@ pub async fn create_rdm(
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let key = header(&req, "Idempotency-Key");
-    match create::create(&mut conn, &user, &body.0, key, state.clock.now()).await? {
+    match create::create(
+        &mut conn,
+        &state.notifier,
+        &user,
+        &body.0,
+        key,
+        state.clock.now(),
+    )
+    .await?
+    {
         Created::New(view) => Ok(HttpResponse::Created()
             .insert_header((ETAG, etag(view.version)))
             .insert_header(("Location", format!("/api/v1/rdms/{}", view.id)))

@@ -25,7 +25,15 @@ pub async fn notify_customers(
     body: ValidJson<CustomerNotification>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
-    let view = customer_notice::record(&mut conn, &user, *id, &body.0, state.clock.now()).await?;
+    let view = customer_notice::record(
+        &mut conn,
+        &state.notifier,
+        &user,
+        *id,
+        &body.0,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header((ETAG, etag(view.version)))
         .json(view))
