@@ -14,7 +14,7 @@ pub mod smtp;
 
 pub use reqwest::header::HeaderMap;
 pub use serde_json::json;
-pub use smtp::{Mail, SmtpSink};
+pub use smtp::{Mail, Mode as SmtpMode, SmtpSink};
 
 pub const DEMO_PASSWORD: &str = "gmud-demo";
 
@@ -179,6 +179,8 @@ impl std::fmt::Debug for Resp {
 pub struct Options {
     /// The SMTP server is down (nothing listens on its port) until `app.smtp.up()`.
     pub smtp_down: bool,
+    /// How long the mailer waits on the SMTP server (default 5 s).
+    pub smtp_timeout: Option<std::time::Duration>,
 }
 
 /// The vote-link key of every test app.
@@ -232,7 +234,10 @@ impl TestApp {
         let port = listener.local_addr().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");
         let clock = ManualClock::new(start_of_tests());
-        let state = instance_state(&db_url, &clock, &smtp, &base);
+        let timeout = opts
+            .smtp_timeout
+            .unwrap_or(std::time::Duration::from_secs(5));
+        let state = instance_state(&db_url, &clock, &smtp, &base, timeout);
         let server = gmud_api::http::serve(listener, state.clone(), Some(2)).expect("serve");
         tokio::spawn(server);
         TestApp {
@@ -250,7 +255,13 @@ impl TestApp {
     /// Another server instance's state on the same database, clock and SMTP server: its
     /// workers compete with this one's for the same jobs.
     pub fn another_instance(&self) -> AppState {
-        instance_state(&self.db_url, &self.clock, &self.smtp, &self.base)
+        instance_state(
+            &self.db_url,
+            &self.clock,
+            &self.smtp,
+            &self.base,
+            std::time::Duration::from_secs(5),
+        )
     }
 
     /// Runs the due jobs, as the server's workers would (mail goes out through SMTP).
@@ -419,7 +430,13 @@ impl Drop for TestApp {
     }
 }
 
-fn instance_state(db_url: &str, clock: &ManualClock, smtp: &SmtpSink, base: &str) -> AppState {
+fn instance_state(
+    db_url: &str,
+    clock: &ManualClock,
+    smtp: &SmtpSink,
+    base: &str,
+    smtp_timeout: std::time::Duration,
+) -> AppState {
     AppState::new(
         gmud_api::platform::pool::build_pool(db_url, 8).expect("pool"),
         Arc::new(clock.clone()),
@@ -431,7 +448,7 @@ fn instance_state(db_url: &str, clock: &ManualClock, smtp: &SmtpSink, base: &str
             "gmud <gmud@gmud.test>",
             Some(&smtp.url()),
             std::path::PathBuf::from("unused"),
-            std::time::Duration::from_secs(5),
+            smtp_timeout,
         )
         .expect("mailer"),
         gmud_api::notify::Notifier {

@@ -38,11 +38,26 @@ pub struct Mail {
     pub message_id: String,
 }
 
+/// How the sink answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// A working SMTP server.
+    #[default]
+    Accept,
+    /// Accepts the connection and never says a word (a hung server).
+    Silent,
+    /// Refuses every recipient for good: `550 no such user`.
+    RefuseRecipients,
+}
+
 #[derive(Clone)]
 pub struct SmtpSink {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
     task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    mode: Arc<Mutex<Mode>>,
+    /// Signalled on every connection accepted.
+    pub connected: Arc<tokio::sync::Notify>,
 }
 
 impl SmtpSink {
@@ -55,6 +70,8 @@ impl SmtpSink {
             port,
             received: Arc::default(),
             task: Arc::default(),
+            mode: Arc::default(),
+            connected: Arc::default(),
         }
     }
 
@@ -70,18 +87,37 @@ impl SmtpSink {
             .await
             .expect("bind the SMTP sink");
         let received = self.received.clone();
+        let mode = self.mode.clone();
+        let connected = self.connected.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((sock, _)) = listener.accept().await else {
                     return;
                 };
                 let received = received.clone();
+                let mode = *mode.lock().unwrap();
+                connected.notify_waiters();
+                connected.notify_one();
                 tokio::spawn(async move {
-                    let _ = session(sock, received).await;
+                    if mode == Mode::Silent {
+                        // Hold the connection open and say nothing until the client gives up.
+                        let mut sock = sock;
+                        let mut buf = [0u8; 256];
+                        while matches!(tokio::io::AsyncReadExt::read(&mut sock, &mut buf).await, Ok(n) if n > 0)
+                        {
+                        }
+                        return;
+                    }
+                    let _ = session(sock, received, mode).await;
                 });
             }
         });
         *self.task.lock().unwrap() = Some(task);
+    }
+
+    /// How new connections are answered from now on.
+    pub fn set_mode(&self, mode: Mode) {
+        *self.mode.lock().unwrap() = mode;
     }
 
     /// Stops listening: new connections are refused.
@@ -122,6 +158,7 @@ fn addr(arg: &str) -> String {
 async fn session(
     sock: tokio::net::TcpStream,
     received: Arc<Mutex<Vec<Received>>>,
+    mode: Mode,
 ) -> std::io::Result<()> {
     let (r, mut w) = sock.into_split();
     let mut r = BufReader::new(r);
@@ -145,6 +182,9 @@ async fn session(
                 from = addr(&cmd);
                 rcpt.clear();
                 w.write_all(b"250 OK\r\n").await?
+            }
+            "RCPT" if mode == Mode::RefuseRecipients => {
+                w.write_all(b"550 5.1.1 no such user here\r\n").await?
             }
             "RCPT" => {
                 rcpt.push(addr(&cmd));

@@ -133,7 +133,11 @@ async fn sending_to_the_committee_mails_each_member_a_personal_link_pair() {
 
 #[tokio::test]
 async fn an_smtp_outage_delays_mail_and_loses_none() {
-    let app = TestApp::spawn_with(Options { smtp_down: true }).await;
+    let app = TestApp::spawn_with(Options {
+        smtp_down: true,
+        ..Options::default()
+    })
+    .await;
     let id = app.rdm_awaiting_committee("Atualizar JDK", 1).await;
     let ran = app.run_jobs().await;
     // Both vote requests failed to connect and wait for a retry.
@@ -163,7 +167,11 @@ async fn an_smtp_outage_delays_mail_and_loses_none() {
 
 #[tokio::test]
 async fn a_job_that_keeps_failing_is_dead_visible_to_an_admin_and_can_be_retried() {
-    let app = TestApp::spawn_with(Options { smtp_down: true }).await;
+    let app = TestApp::spawn_with(Options {
+        smtp_down: true,
+        ..Options::default()
+    })
+    .await;
     let id = app.create_rdm("tester", normal_rdm("Sem SMTP", 1)).await;
     app.must("tester", id, "submit", None, "submitted").await;
     app.must("gm", id, "start-assessment", None, "assessment")
