@@ -32,22 +32,6 @@ impl askama::filters::Escaper for Html {
     }
 }
 
-/// Escapes `&`, `<`, `>`, `"` and `'` for use in HTML text and attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// `dd/mm/aaaa HH:MM (Zona/IANA)` in `tz`, e.g. `24/11/2026 14:00 (America/Sao_Paulo)`.
 pub fn format_local(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
     format!(
