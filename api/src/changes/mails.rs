@@ -35,6 +35,21 @@ pub struct RdmEssentials {
     pub configuration_items: Vec<String>,
     /// The content revision the mail describes.
     pub revision: i32,
+    /// The maintenance window the RDM is booked into (start, end); None before booking.
+    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Other open RDMs touching the same configuration items (when this one is booked, only
+    /// those booked into the same window), by number.
+    pub conflicts: Vec<ConflictingRdm>,
+}
+
+/// An RDM that touches some of the same configuration items as the one a mail is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictingRdm {
+    /// e.g. `RDM-000043`.
+    pub number: String,
+    pub title: String,
+    /// Names of the configuration items both touch.
+    pub shared_items: Vec<String>,
 }
 
 pub struct VoteRequest<'a> {
@@ -428,6 +443,8 @@ mod tests {
             requester_group: Some("TAF/TSS".into()),
             configuration_items: vec!["erp-prod-01".into(), "db-prod-02".into()],
             revision: 3,
+            window: None,
+            conflicts: vec![],
         }
     }
 
@@ -449,6 +466,8 @@ mod tests {
             requester_group: None,
             configuration_items: vec![],
             revision: 1,
+            window: None,
+            conflicts: vec![],
         }
     }
 
@@ -844,5 +863,139 @@ mod tests {
         assert!(empty.text.contains("Nenhuma RDM na pauta"));
         assert!(empty.html.contains("Nenhuma RDM na pauta"));
         assert!(!empty.html.contains("<table"));
+    }
+
+    /// Where `needle` starts in `haystack`; fails naming it when absent.
+    fn pos(haystack: &str, needle: &str) -> usize {
+        haystack
+            .find(needle)
+            .unwrap_or_else(|| panic!("missing {needle:?} in\n{haystack}"))
+    }
+
+    /// Asserts the needles appear in this order.
+    fn in_order(haystack: &str, needles: &[&str]) {
+        for pair in needles.windows(2) {
+            assert!(
+                pos(haystack, pair[0]) < pos(haystack, pair[1]),
+                "{:?} should come before {:?} in\n{haystack}",
+                pair[0],
+                pair[1]
+            );
+        }
+    }
+
+    #[test]
+    fn vote_request_puts_the_actions_first_then_what_to_decide() {
+        let rdm = full_rdm();
+        let m = request(&rdm);
+        for (r, asked) in [
+            (
+                vote_request(&m),
+                "A RDM-000042 (Atualizar o ERP) aguarda seu voto",
+            ),
+            (
+                vote_reminder(&VoteReminder {
+                    request: request(&rdm),
+                }),
+                "Lembrete: a RDM-000042 (Atualizar o ERP) ainda aguarda seu voto",
+            ),
+        ] {
+            // Greeting, one sentence, the two links, then the essentials for deciding fast,
+            // then the rest.
+            assert!(
+                r.text.starts_with(&format!("Olá, Carla,\n\n{asked}: ")),
+                "{}",
+                r.text
+            );
+            in_order(
+                &r.text,
+                &[
+                    asked,
+                    "Aprovar a RDM-000042:\nhttps://gmud.example/api/v1/votes/confirm?t=AAA&d=approve\n",
+                    "Rejeitar a RDM-000042:\nhttps://gmud.example/api/v1/votes/confirm?t=BBB&d=reject\n",
+                    "Para decidir\n------------\n\nRisco: médio\n\
+                     Janela: a definir após a aprovação\n\
+                     Duração: 2 h 30 min (rollback: 45 min)\n\
+                     Conflitos: nenhum\n",
+                    "Reunião: 24/11/2026 14:00 (America/Sao_Paulo)",
+                    "Dados da RDM",
+                    "Descrição:",
+                    "Plano de implantação:",
+                    "Plano de rollback:",
+                    "Plano de comunicação:",
+                ],
+            );
+            // Nothing but the sentence stands between the greeting and the links.
+            let before_links = &r.text[..pos(&r.text, "Aprovar a RDM-000042:")];
+            assert_eq!(before_links.lines().filter(|l| !l.is_empty()).count(), 2);
+            in_order(
+                &r.html,
+                &[
+                    "<p>Olá, Carla,</p>",
+                    "aguarda seu voto: você é votante obrigatório nesta RDM.</p>",
+                    "<a href=\"https://gmud.example/api/v1/votes/confirm?t=AAA&amp;d=approve\"",
+                    "<a href=\"https://gmud.example/api/v1/votes/confirm?t=BBB&amp;d=reject\"",
+                    ">Para decidir</h2>",
+                    ">Risco</dt>",
+                    ">Janela</dt>\n<dd style=\"margin:0;\">a definir após a aprovação</dd>",
+                    ">Duração</dt>\n<dd style=\"margin:0;\">2 h 30 min (rollback: 45 min)</dd>",
+                    ">Conflitos</dt>\n<dd style=\"margin:0;\">nenhum</dd>",
+                    ">Dados da RDM</h2>",
+                    ">Descrição</dt>",
+                    ">Plano de implantação</dt>",
+                ],
+            );
+        }
+        // Unknown figures say so.
+        let min = minimal_rdm();
+        let r = vote_request(&request(&min));
+        assert!(r.text.contains("Risco: não classificado\n"), "{}", r.text);
+        assert!(r
+            .text
+            .contains("Duração: não informada (rollback: não informado)\n"));
+    }
+
+    #[test]
+    fn vote_request_shows_the_booked_window_and_the_conflicts() {
+        let mut rdm = full_rdm();
+        rdm.window = Some((at(2026, 12, 3, 3, 0), at(2026, 12, 3, 9, 0)));
+        rdm.conflicts = vec![
+            ConflictingRdm {
+                number: "RDM-000050".into(),
+                title: "Migrar o banco".into(),
+                shared_items: vec!["db-prod-02".into()],
+            },
+            ConflictingRdm {
+                number: "RDM-000051".into(),
+                title: "Trocar\nservidores".into(),
+                shared_items: vec!["db-prod-02".into(), "erp-prod-01".into()],
+            },
+        ];
+        let r = vote_request(&request(&rdm));
+        assert!(
+            r.text.contains(
+                "Janela: 03/12/2026 00:00–06:00 (America/Sao_Paulo)\n\
+                 Duração: 2 h 30 min (rollback: 45 min)\n\
+                 Conflitos:\n  \
+                 - RDM-000050 — Migrar o banco (em comum: db-prod-02)\n  \
+                 - RDM-000051 — Trocar servidores (em comum: db-prod-02, erp-prod-01)\n\n"
+            ),
+            "{}",
+            r.text
+        );
+        assert!(!r.text.contains("a definir após a aprovação"));
+        assert!(r.html.contains(
+            ">Janela</dt>\n<dd style=\"margin:0;\">03/12/2026 00:00–06:00 (America/Sao_Paulo)</dd>"
+        ));
+        assert!(
+            r.html.contains(
+                "<li><strong>RDM-000050</strong> — Migrar o banco (em comum: db-prod-02)</li>\
+             <li><strong>RDM-000051</strong> — Trocar servidores (em comum: db-prod-02, \
+             erp-prod-01)</li>"
+            ),
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains(">nenhum<"));
     }
 }

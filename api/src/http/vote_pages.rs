@@ -511,7 +511,7 @@ async fn method_not_allowed() -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::changes::mails::RdmEssentials;
+    use crate::changes::mails::{ConflictingRdm, RdmEssentials};
     use chrono::TimeZone;
 
     const EVIL: &str = "<script>alert(1)</script>";
@@ -544,6 +544,12 @@ mod tests {
                 requester_group: Some(evil.clone()),
                 configuration_items: vec![evil.clone(), "erp-prod-01".into()],
                 revision: 2,
+                window: Some((at(20), at(23))),
+                conflicts: vec![ConflictingRdm {
+                    number: "RDM-000050".into(),
+                    title: evil.clone(),
+                    shared_items: vec![evil.clone(), "erp-prod-01".into()],
+                }],
             },
             voter: evil.clone(),
             recipient: evil.clone(),
@@ -636,6 +642,8 @@ mod tests {
             "<dt>Link válido até</dt><dd>24/11/2026 16:00 (America/Sao_Paulo)</dd>",
             "<dt>Duração prevista</dt><dd>1 h 30 min</dd>",
             "<dt>Tempo previsto de rollback</dt><dd>não informado</dd>",
+            "<dt>Janela</dt><dd>24/11/2026 17:00–20:00 (America/Sao_Paulo)</dd>",
+            "<dt>Conflitos</dt><dd><ul><li>RDM-000050 — &lt;script&gt;",
             "maxlength=\"2000\" required=\"required\" aria-invalid=\"true\" \
              aria-describedby=\"dica-motivo erro-motivo\"></textarea>",
             "<button type=\"submit\">Confirmar: rejeitar a RDM-000042</button>",
@@ -650,6 +658,17 @@ mod tests {
         assert!(html.contains("sem reunião: CME, decisão a qualquer momento"));
         assert!(html.contains("aria-describedby=\"dica-motivo\">"));
         assert!(!html.contains("required") && !html.contains("role=\"alert\""));
+        let unbooked = Confirmation {
+            rdm: RdmEssentials {
+                window: None,
+                conflicts: vec![],
+                ..cme.rdm.clone()
+            },
+            ..cme
+        };
+        let html = confirmation_page(&unbooked, None, "").html;
+        assert!(html.contains("<dt>Janela</dt><dd>a definir após a aprovação</dd>"));
+        assert!(html.contains("<dt>Conflitos</dt><dd>nenhum</dd>"));
     }
 
     #[test]
