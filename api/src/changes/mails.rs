@@ -998,4 +998,160 @@ mod tests {
         );
         assert!(!r.html.contains(">nenhum<"));
     }
+
+    /// Every mail, with hostile text and URLs wherever a value goes.
+    fn every_mail_about(rdm: &RdmEssentials) -> Vec<(&'static str, Rendered)> {
+        let mut vote = request(rdm);
+        vote.approve_url = EVIL_URL;
+        vote.reject_url = EVIL_URL;
+        vote.committee_name = EVIL;
+        vote.on_behalf_of = Some(EVIL);
+        vote.to_name = EVIL;
+        let mut reminder = request(rdm);
+        reminder.approve_url = EVIL_URL;
+        reminder.reject_url = EVIL_URL;
+        vec![
+            ("vote_request", vote_request(&vote)),
+            (
+                "vote_reminder",
+                vote_reminder(&VoteReminder { request: reminder }),
+            ),
+            (
+                "rdm_approved",
+                rdm_decided(&RdmDecided {
+                    to_name: EVIL,
+                    rdm,
+                    approved: true,
+                    decided_by: EVIL,
+                    reason: Some(EVIL),
+                }),
+            ),
+            (
+                "rdm_rejected",
+                rdm_decided(&RdmDecided {
+                    to_name: EVIL,
+                    rdm,
+                    approved: false,
+                    decided_by: EVIL,
+                    reason: Some(EVIL),
+                }),
+            ),
+            (
+                "carried_over",
+                carried_over(&CarriedOver {
+                    to_name: EVIL,
+                    rdm,
+                    from_meeting_starts_at: at(2026, 11, 24, 17, 0),
+                    to_meeting_starts_at: at(2026, 12, 1, 17, 0),
+                    pending_votes: 1,
+                    tz: Sao_Paulo,
+                }),
+            ),
+            (
+                "holiday_meeting",
+                holiday_meeting(&HolidayMeeting {
+                    to_name: EVIL,
+                    committee_name: EVIL,
+                    meeting_id: 42,
+                    meeting_starts_at: at(2026, 11, 3, 17, 0),
+                    holiday_name: EVIL,
+                    reschedule_url: EVIL_URL,
+                    tz: Sao_Paulo,
+                }),
+            ),
+            (
+                "emergency_raised",
+                emergency_raised(&EmergencyRaised {
+                    to_name: EVIL,
+                    rdm,
+                    raised_by: EVIL,
+                    rdm_url: EVIL_URL,
+                }),
+            ),
+            (
+                "flex_requested",
+                flex_requested(&FlexRequested {
+                    to_name: EVIL,
+                    window_id: 5,
+                    flex_id: 9,
+                    current_starts_at: at(2026, 12, 3, 3, 0),
+                    current_ends_at: at(2026, 12, 3, 9, 0),
+                    new_starts_at: at(2026, 12, 3, 1, 0),
+                    new_ends_at: at(2026, 12, 3, 11, 30),
+                    reason: EVIL,
+                    requested_by: EVIL,
+                    approve_url: EVIL_URL,
+                    tz: Sao_Paulo,
+                }),
+            ),
+            (
+                "agenda",
+                agenda(&Agenda {
+                    to_name: EVIL,
+                    committee_name: EVIL,
+                    meeting_starts_at: at(2026, 11, 24, 17, 0),
+                    meeting_ends_at: at(2026, 11, 24, 19, 0),
+                    items: vec![AgendaItem { rdm, voted: false }],
+                    tz: Sao_Paulo,
+                }),
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_html_mail_escapes_hostile_text_and_urls_and_no_text_part_does() {
+        let mut rdm = full_rdm();
+        for text in [
+            &mut rdm.title,
+            &mut rdm.description,
+            &mut rdm.requester_name,
+            &mut rdm.rdm_type,
+        ] {
+            *text = EVIL.into();
+        }
+        rdm.risk = Some(EVIL.into());
+        rdm.implementation_plan = Some(EVIL.into());
+        rdm.configuration_items.push(EVIL.into());
+        rdm.conflicts = vec![ConflictingRdm {
+            number: "RDM-000050".into(),
+            title: EVIL.into(),
+            shared_items: vec![EVIL.into()],
+        }];
+        let escaped_url = "https://gmud.example/v?t=a&quot;b&amp;c=&#39;d&#39;";
+        for (name, r) in every_mail_about(&rdm) {
+            assert!(!r.html.contains("<script"), "{name}: {}", r.html);
+            assert!(!r.html.contains(EVIL_URL), "{name}");
+            assert!(
+                r.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+                "{name}: {}",
+                r.html
+            );
+            // Plain text is not HTML: what was typed reads as typed.
+            assert!(r.text.contains(EVIL), "{name}: {}", r.text);
+            assert!(
+                !r.text.contains("&lt;") && !r.text.contains("&amp;"),
+                "{name}"
+            );
+            let links = match name {
+                "vote_request" | "vote_reminder" | "emergency_raised" => true,
+                "holiday_meeting" | "flex_requested" => {
+                    // Endpoints are shown, not linked.
+                    assert!(
+                        r.html.contains(&format!("POST {escaped_url}</code>")),
+                        "{name}"
+                    );
+                    assert!(lines(&r.text).contains(&EVIL_URL), "{name}: {}", r.text);
+                    false
+                }
+                _ => false,
+            };
+            if links {
+                assert!(
+                    r.html.contains(&format!("href=\"{escaped_url}\"")),
+                    "{name}"
+                );
+                assert!(lines(&r.text).contains(&EVIL_URL), "{name}: {}", r.text);
+            }
+        }
+    }
 }

@@ -218,6 +218,37 @@ mod tests {
         assert_eq!(escape_html(""), "");
     }
 
+    /// Escaping is askama's, everywhere: no template opts out of it (`safe`, or an escaper
+    /// other than the configured one), and the configuration names ours for `.html`.
+    #[test]
+    fn templates_never_opt_out_of_escaping() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    out.push((path.display().to_string(), text));
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut files = Vec::new();
+        walk(&root, &mut files);
+        let html = files.iter().filter(|(p, _)| p.ends_with(".html")).count();
+        assert!(html >= 10, "{files:?}");
+        for (path, text) in &files {
+            let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            for opt_out in ["|safe", "|escape(", "|e(", "escape=", "autoescape"] {
+                assert!(!squeezed.contains(opt_out), "{path} uses {opt_out}");
+            }
+        }
+        let config = std::fs::read_to_string(root.join("askama.toml")).unwrap();
+        assert!(config.contains("path = \"crate::notify::format::Html\""));
+        assert!(config.contains("extensions = [\"html\"]"));
+    }
+
     #[test]
     fn times_render_in_the_given_zone() {
         assert_eq!(
