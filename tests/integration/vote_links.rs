@@ -1,7 +1,7 @@
 //! E-mail approvals (SPEC §3.5): the links of vote e-mails, followed over HTTP as a member's
 //! browser would (no bearer token), against the mail the SMTP sink received.
 use chrono::{DateTime, Duration, Utc};
-use gmud_tests::{json, vote_links, Mail, TestApp};
+use gmud_tests::{json, normal_rdm, vote_links, Mail, TestApp};
 use reqwest::header::HeaderMap;
 
 /// A page as the browser got it.
@@ -666,4 +666,125 @@ async fn bad_requests_get_the_same_kind_of_page() {
     assert_html_page(&p);
     assert_eq!(p.headers.get("allow").unwrap(), "GET, HEAD, POST");
     assert_eq!(footprint(&app, id).await, before);
+}
+
+/// The latest vote mail to `who` about RDM `id`, its line breaks as `\n` (SMTP's are `\r\n`).
+async fn vote_mail(app: &TestApp, who: &str, id: i64) -> Mail {
+    let number = format!("RDM-{id:06}");
+    let mut m = vote_mails(app, who)
+        .await
+        .into_iter()
+        .rfind(|m| m.subject.contains(&number))
+        .unwrap_or_else(|| panic!("no vote mail to {who} about {number}"));
+    m.text = m.text.replace("\r\n", "\n");
+    m.html = m.html.replace("\r\n", "\n");
+    m
+}
+
+#[tokio::test]
+async fn the_vote_mail_lists_open_rdms_touching_the_same_items_as_conflicts() {
+    let app = TestApp::spawn().await;
+    for (id, name) in [(1, "acme-esocial-prod"), (2, "acme-esocial-homolog")] {
+        let q =
+            format!("SELECT count(*) FROM configuration_items WHERE id = {id} AND name = '{name}'");
+        assert_eq!(app.count(&q).await, 1, "fixture item {id} is {name}");
+    }
+    // Open, touching item 1.
+    let first = app.rdm_awaiting_committee("Atualizar o eSocial", 1).await;
+    // Touching items 1 and 2, but a draft: it may never run, so it is no conflict.
+    let mut draft = normal_rdm("Rascunho no eSocial", 1);
+    draft["configuration_item_ids"] = json!([1, 2]);
+    let draft = app.create_rdm("tester", draft).await;
+    // Touching neither.
+    let other = app.rdm_awaiting_committee("Atualizar o TAF", 3).await;
+    let mut body = normal_rdm("Migrar o eSocial", 1);
+    body["configuration_item_ids"] = json!([2, 1]);
+    let second = app.committee_for(app.rdm_po_approved(body).await).await;
+    app.run_jobs().await;
+
+    // The first one's mail went out before the second existed.
+    let m = vote_mail(&app, "cm1", first).await;
+    assert!(m.text.contains("\nConflitos: nenhum\n"), "{}", m.text);
+    let m = vote_mail(&app, "cm1", other).await;
+    assert!(m.text.contains("\nConflitos: nenhum\n"), "{}", m.text);
+    // The second's lists the first, with the one item they share; neither the draft nor the
+    // RDM on other items.
+    let m = vote_mail(&app, "cm1", second).await;
+    let expected = format!(
+        "\nJanela: a definir após a aprovação\n\
+         Duração: 2 h (rollback: 1 h)\n\
+         Conflitos:\n  - RDM-{first:06} — Atualizar o eSocial (em comum: acme-esocial-prod)\n\n"
+    );
+    assert!(m.text.contains(&expected), "{expected:?} in\n{}", m.text);
+    for absent in [draft, other] {
+        assert!(!m.text.contains(&format!("RDM-{absent:06}")), "{}", m.text);
+    }
+    assert!(
+        m.html.contains(&format!(
+            "<li><strong>RDM-{first:06}</strong> — Atualizar o eSocial (em comum: \
+             acme-esocial-prod)</li>"
+        )),
+        "{}",
+        m.html
+    );
+    // The link's page shows them too.
+    let (yes, _) = vote_links(&m);
+    let p = open(&app, &yes).await;
+    assert_eq!(p.status, 200, "{p:?}");
+    assert!(
+        p.html.contains(&format!(
+            "<dt>Conflitos</dt><dd><ul><li>RDM-{first:06} — Atualizar o eSocial (em comum: \
+             acme-esocial-prod)</li></ul></dd>"
+        )),
+        "{}",
+        p.html
+    );
+}
+
+#[tokio::test]
+async fn a_booked_rdm_shows_its_window_and_conflicts_only_within_it() {
+    let app = TestApp::spawn().await;
+    let first = app.rdm_awaiting_committee("Atualizar o eSocial", 1).await;
+    let second = app.rdm_awaiting_committee("Migrar o eSocial", 1).await;
+    app.run_jobs().await;
+    let windows = app.windows_from(app.now()).await;
+    let wid = |i: usize| windows[i]["id"].as_i64().expect("window id");
+    // Booked by hand (an RDM awaiting the committee is not booked by the API): the second
+    // into the first window, the first into the next.
+    let book = |rdm: i64, window: i64| {
+        format!(
+            "WITH b AS (UPDATE rdms SET window_id = {window} WHERE id = {rdm} RETURNING 1) \
+             SELECT count(*) FROM b"
+        )
+    };
+    assert_eq!(app.count(&book(second, wid(0))).await, 1);
+    assert_eq!(app.count(&book(first, wid(1))).await, 1);
+    // An edit sends fresh links, with the RDM as it is now.
+    let edit = |n: i32| json!({"description": format!("Migrar o eSocial, versão {n}")});
+    assert_eq!(app.edit("gm", second, edit(2)).await.status, 200);
+    app.run_jobs().await;
+    let m = vote_mail(&app, "cm1", second).await;
+    assert!(m.text.contains("versão 2"), "{}", m.text);
+    assert!(
+        m.text.contains(
+            "\nJanela: 26/11/2026 00:00–06:00 (America/Sao_Paulo)\n\
+             Duração: 2 h (rollback: 1 h)\n\
+             Conflitos: nenhum\n"
+        ),
+        "another window's booking is no conflict: {}",
+        m.text
+    );
+    // In the same window, it is one.
+    assert_eq!(app.count(&book(first, wid(0))).await, 1);
+    assert_eq!(app.edit("gm", second, edit(3)).await.status, 200);
+    app.run_jobs().await;
+    let m = vote_mail(&app, "cm1", second).await;
+    assert!(m.text.contains("versão 3"), "{}", m.text);
+    assert!(
+        m.text.contains(&format!(
+            "\nConflitos:\n  - RDM-{first:06} — Atualizar o eSocial (em comum: acme-esocial-prod)\n"
+        )),
+        "{}",
+        m.text
+    );
 }

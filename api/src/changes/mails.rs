@@ -1,10 +1,11 @@
 //! E-mail templates, pt-BR: each returns a subject, a plain-text body and an HTML body.
-//! Every template is built as a small document (paragraphs, fields, links) rendered twice:
-//! as plain text (raw URLs on their own lines) and as escaped, accessible HTML.
+//! Each mail is a pair of askama templates under `api/templates/mail/`, `NAME.txt` (plain
+//! text, raw URLs on their own lines, nothing escaped) and `NAME.html` (every value
+//! auto-escaped by [`crate::notify::format::Html`]), over one context struct; both extend a
+//! layout and share partials (the RDM's essentials).
 use super::labels;
-use crate::notify::format::{
-    escape_html, format_duration_minutes, format_interval, format_local, format_local_date,
-};
+use crate::notify::format::{self, filters, format_local_date, one_line};
+use askama::Template;
 use chrono::{DateTime, Utc};
 
 pub use crate::notify::Rendered;
@@ -34,6 +35,21 @@ pub struct RdmEssentials {
     pub configuration_items: Vec<String>,
     /// The content revision the mail describes.
     pub revision: i32,
+    /// The maintenance window the RDM is booked into (start, end); None before booking.
+    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Other open RDMs touching the same configuration items (when this one is booked, only
+    /// those booked into the same window), by number.
+    pub conflicts: Vec<ConflictingRdm>,
+}
+
+/// An RDM that touches some of the same configuration items as the one a mail is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictingRdm {
+    /// e.g. `RDM-000043`.
+    pub number: String,
+    pub title: String,
+    /// Names of the configuration items both touch.
+    pub shared_items: Vec<String>,
 }
 
 pub struct VoteRequest<'a> {
@@ -130,477 +146,249 @@ pub struct Agenda<'a> {
 }
 
 pub fn vote_request(m: &VoteRequest) -> Rendered {
-    render(vote_doc(m, false))
+    vote_mail(m, false)
 }
 
 pub fn vote_reminder(m: &VoteReminder) -> Rendered {
-    render(vote_doc(&m.request, true))
+    vote_mail(&m.request, true)
+}
+
+fn vote_mail(m: &VoteRequest, reminder: bool) -> Rendered {
+    let number = &m.rdm.number;
+    let (subject, heading) = if reminder {
+        (
+            format!("[gmud] Lembrete: {number} aguarda seu voto"),
+            format!("Lembrete: {number} aguarda seu voto"),
+        )
+    } else {
+        (
+            format!("[gmud] {number} aguarda seu voto: {}", m.rdm.title),
+            format!("{number} aguarda seu voto"),
+        )
+    };
+    VoteMail {
+        subject,
+        heading,
+        m,
+        reminder,
+    }
+    .render()
 }
 
 pub fn rdm_decided(m: &RdmDecided) -> Rendered {
-    let rdm = m.rdm;
     let outcome = if m.approved { "aprovada" } else { "rejeitada" };
-    let reason = non_empty(m.reason);
-    let mut blocks = vec![
-        greeting(m.to_name),
-        Block::P(vec![
-            t("A "),
-            b(&rdm.number),
-            t(format!(" ({}) foi ", rdm.title)),
-            b(format!("{outcome} {}", by(m.decided_by))),
-            t("."),
-        ]),
-    ];
-    if m.approved {
-        if let Some(reason) = reason {
-            blocks.push(Block::Fields(vec![Field::long("Observação", reason)]));
-        }
-    } else {
-        blocks.push(Block::Notice(vec![
-            b("Motivo: "),
-            t(reason.unwrap_or("não informado")),
-        ]));
+    let number = &m.rdm.number;
+    RdmDecidedMail {
+        subject: format!("[gmud] {number} {outcome}"),
+        heading: format!("{number} {outcome}"),
+        m,
+        outcome: format!("{outcome} {}", by(m.decided_by)),
     }
-    blocks.push(Block::H2("Dados da RDM".into()));
-    blocks.push(essentials_block(rdm));
-    render(Doc {
-        subject: format!("[gmud] {} {outcome}", rdm.number),
-        heading: format!("{} {outcome}", rdm.number),
-        blocks,
-    })
+    .render()
 }
 
 pub fn carried_over(m: &CarriedOver) -> Rendered {
-    let rdm = m.rdm;
-    let pending = match m.pending_votes {
-        1 => "1 voto pendente".to_string(),
-        n => format!("{n} votos pendentes"),
-    };
-    let blocks = vec![
-        greeting(m.to_name),
-        Block::P(vec![
-            t("A "),
-            b(&rdm.number),
-            t(format!(
-                " ({}) não recebeu todos os votos necessários antes do fim da reunião do \
-                 comitê de {} ({pending}).",
-                rdm.title,
-                format_local(m.from_meeting_starts_at, m.tz)
-            )),
-        ]),
-        Block::Notice(vec![
-            t("Ela foi incluída na pauta da próxima reunião: "),
-            b(format_local(m.to_meeting_starts_at, m.tz)),
-            t("."),
-        ]),
-        Block::P(vec![t(
-            "Os links de votação da reunião anterior não valem mais; quem ainda precisa votar \
-             receberá novos links.",
-        )]),
-        Block::H2("Dados da RDM".into()),
-        essentials_block(rdm),
-    ];
-    render(Doc {
-        subject: format!("[gmud] {} adiada para a próxima reunião", rdm.number),
-        heading: format!("{} adiada para a próxima reunião", rdm.number),
-        blocks,
-    })
+    let heading = format!("{} adiada para a próxima reunião", m.rdm.number);
+    CarriedOverMail {
+        subject: format!("[gmud] {heading}"),
+        heading,
+        m,
+    }
+    .render()
 }
 
 pub fn holiday_meeting(m: &HolidayMeeting) -> Rendered {
     let date = format_local_date(m.meeting_starts_at, m.tz);
-    let blocks = vec![
-        greeting(m.to_name),
-        Block::P(vec![
-            t(format!("A reunião do {} de ", m.committee_name)),
-            b(format_local(m.meeting_starts_at, m.tz)),
-            t(" cai no feriado "),
-            b(m.holiday_name),
-            t("."),
-        ]),
-        Block::Notice(vec![t(
-            "Remarque essa reunião com antecedência, para que as RDMs da pauta sejam avaliadas \
-             a tempo.",
-        )]),
-        Block::Fields(vec![
-            Field::short("Reunião", format!("nº {}", m.meeting_id)),
-            Field::short("Comitê", m.committee_name),
-            Field::short("Data e hora", format_local(m.meeting_starts_at, m.tz)),
-            Field::short("Feriado", m.holiday_name),
-        ]),
-        Block::P(vec![t(
-            "Para remarcar, envie uma requisição POST, com a nova data e hora, ao endpoint da \
-             API do gmud abaixo (não é uma página para abrir no navegador):",
-        )]),
-        Block::Endpoint {
-            method: "POST",
-            url: m.reschedule_url.to_string(),
-        },
-    ];
-    render(Doc {
+    HolidayMeetingMail {
         subject: format!(
             "[gmud] Reunião do comitê em feriado: {date} ({})",
-            one_line(m.holiday_name)
+            m.holiday_name
         ),
         heading: format!("Reunião do comitê em feriado: {date}"),
-        blocks,
-    })
+        m,
+    }
+    .render()
 }
 
 pub fn emergency_raised(m: &EmergencyRaised) -> Rendered {
-    let rdm = m.rdm;
-    let blocks = vec![
-        greeting(m.to_name),
-        Block::P(vec![
-            t(format!("{} abriu a RDM emergencial ", m.raised_by)),
-            b(&rdm.number),
-            t(format!(
-                " ({}). Este aviso chega antes da execução.",
-                rdm.title
-            )),
-        ]),
-        Block::Bullets(vec![
-            vec![t(
-                "A decisão cabe ao Comitê de Mudanças Emergenciais (CME), por e-mail e a \
-                 qualquer momento, sem reunião. A decisão é consensual: uma rejeição veta a RDM.",
-            )],
-            vec![t(
-                "Antes da aprovação, registre com o solicitante e os executores o plano de \
-                 homologação e o plano de rollback.",
-            )],
-            vec![
-                b(
-                    "A RDM só pode ser executada depois que todos os clientes afetados forem \
-                   notificados",
-                ),
-                t(" da indisponibilidade, com a notificação registrada na RDM."),
-            ],
-        ]),
-        Block::Links(vec![Link {
-            label: format!("Abrir a {} no gmud", rdm.number),
-            url: m.rdm_url.to_string(),
-        }]),
-        Block::H2("Dados da RDM".into()),
-        essentials_block(rdm),
-    ];
-    render(Doc {
-        subject: format!("[gmud] RDM emergencial {} aberta", rdm.number),
-        heading: format!("RDM emergencial {} aberta", rdm.number),
-        blocks,
-    })
+    let heading = format!("RDM emergencial {} aberta", m.rdm.number);
+    EmergencyRaisedMail {
+        subject: format!("[gmud] {heading}"),
+        heading,
+        m,
+    }
+    .render()
 }
 
 pub fn flex_requested(m: &FlexRequested) -> Rendered {
-    let current = (m.current_ends_at - m.current_starts_at).num_minutes();
-    let new = (m.new_ends_at - m.new_starts_at).num_minutes();
-    let blocks = vec![
-        greeting(m.to_name),
-        Block::P(vec![t(format!(
-            "{} pediu a flexibilização da janela de manutenção nº {} (pedido nº {}), que \
-                 aguarda a aprovação do Comitê de Mudanças (CM).",
-            m.requested_by, m.window_id, m.flex_id
-        ))]),
-        Block::Fields(vec![
-            Field::short(
-                "Janela atual",
-                format!(
-                    "{} ({})",
-                    format_interval(m.current_starts_at, m.current_ends_at, m.tz),
-                    format_duration_minutes(current)
-                ),
-            ),
-            Field::short(
-                "Nova janela",
-                format!(
-                    "{} ({})",
-                    format_interval(m.new_starts_at, m.new_ends_at, m.tz),
-                    format_duration_minutes(new)
-                ),
-            ),
-            Field::long("Motivo", m.reason),
-            Field::short("Solicitada por", m.requested_by),
-        ]),
-        Block::Notice(vec![
-            b("A aprovação é consensual: "),
-            t(
-                "todos os membros do CM precisam aprovar; uma única rejeição recusa a \
-               flexibilização.",
-            ),
-        ]),
-        Block::P(vec![t(
-            "Para aprovar, envie uma requisição POST ao endpoint da API do gmud abaixo (não é \
-             uma página para abrir no navegador):",
-        )]),
-        Block::Endpoint {
-            method: "POST",
-            url: m.approve_url.to_string(),
-        },
-    ];
-    render(Doc {
-        subject: "[gmud] Flexibilização da janela de manutenção aguarda aprovação".into(),
-        heading: "Flexibilização da janela de manutenção aguarda aprovação".into(),
-        blocks,
-    })
+    let heading = "Flexibilização da janela de manutenção aguarda aprovação";
+    FlexRequestedMail {
+        subject: format!("[gmud] {heading}"),
+        heading: heading.into(),
+        m,
+        current_minutes: (m.current_ends_at - m.current_starts_at).num_minutes(),
+        new_minutes: (m.new_ends_at - m.new_starts_at).num_minutes(),
+    }
+    .render()
 }
 
 pub fn agenda(m: &Agenda) -> Rendered {
-    let date = format_local_date(m.meeting_starts_at, m.tz);
-    let mut blocks = vec![
-        greeting(m.to_name),
-        Block::P(vec![
-            t(format!("Pauta da reunião do {}: ", m.committee_name)),
-            b(format_interval(
-                m.meeting_starts_at,
-                m.meeting_ends_at,
-                m.tz,
-            )),
-            t("."),
-        ]),
-    ];
-    if m.items.is_empty() {
-        blocks.push(Block::Notice(vec![b("Nenhuma RDM na pauta.")]));
-    } else {
-        let total = m.items.len();
-        let waiting = m.items.iter().filter(|i| !i.voted).count();
-        let total_words = match total {
-            1 => "1 RDM na pauta".to_string(),
-            n => format!("{n} RDMs na pauta"),
-        };
-        let waiting_words = match waiting {
-            0 => "você já votou em todas".to_string(),
-            1 => "1 aguarda seu voto".to_string(),
-            n => format!("{n} aguardam seu voto"),
-        };
-        blocks.push(Block::P(vec![t(format!(
-            "{total_words}; {waiting_words}."
-        ))]));
-        blocks.push(Block::Table {
-            caption: "RDMs na pauta".into(),
-            headers: [
-                "Número",
-                "Título",
-                "Tipo",
-                "Prioridade",
-                "Risco",
-                "Seu voto",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows: m
-                .items
-                .iter()
-                .map(|i| {
-                    vec![
-                        i.rdm.number.clone(),
-                        i.rdm.title.clone(),
-                        type_label(&i.rdm.rdm_type),
-                        priority_label(i.rdm.priority.as_deref()),
-                        risk_label(i.rdm.risk.as_deref()),
-                        if i.voted {
-                            "já votou"
-                        } else {
-                            "aguarda seu voto"
-                        }
-                        .to_string(),
-                    ]
-                })
-                .collect(),
-        });
-        if waiting > 0 {
-            blocks.push(Block::P(vec![t(
-                "Para votar, use os links do e-mail de cada RDM.",
-            )]));
+    let heading = format!(
+        "Pauta da reunião do comitê de {}",
+        format_local_date(m.meeting_starts_at, m.tz)
+    );
+    AgendaMail {
+        subject: format!("[gmud] {heading}"),
+        heading,
+        m,
+        waiting: m.items.iter().filter(|i| !i.voted).count(),
+    }
+    .render()
+}
+
+// ---------------------------------------------------------------------------------------
+// Template contexts: what each pair of templates reads besides its input `m`
+// ---------------------------------------------------------------------------------------
+
+/// Declares the two templates of a mail over its context `$ctx` (which has `subject`, read
+/// by the layouts), and `$ctx::render`. The templates deref to the context, so they name its
+/// fields directly.
+macro_rules! mail_templates {
+    ($ctx:ident: $text:ident = $text_path:literal, $html:ident = $html_path:literal) => {
+        #[derive(Template)]
+        #[template(path = $text_path, config = "templates/askama.toml")]
+        struct $text<'a>(&'a $ctx<'a>);
+
+        #[derive(Template)]
+        #[template(path = $html_path, config = "templates/askama.toml")]
+        struct $html<'a>(&'a $ctx<'a>);
+
+        impl<'a> std::ops::Deref for $text<'a> {
+            type Target = $ctx<'a>;
+            fn deref(&self) -> &$ctx<'a> {
+                self.0
+            }
+        }
+
+        impl<'a> std::ops::Deref for $html<'a> {
+            type Target = $ctx<'a>;
+            fn deref(&self) -> &$ctx<'a> {
+                self.0
+            }
+        }
+
+        impl $ctx<'_> {
+            fn render(&self) -> Rendered {
+                Rendered {
+                    subject: one_line(&self.subject),
+                    text: tidy_text(&rendered($text(self).render())),
+                    html: rendered($html(self).render()),
+                }
+            }
+        }
+    };
+}
+
+struct VoteMail<'a> {
+    subject: String,
+    heading: String,
+    m: &'a VoteRequest<'a>,
+    reminder: bool,
+}
+mail_templates!(VoteMail: VoteText = "mail/vote_request.txt", VoteHtml = "mail/vote_request.html");
+
+struct RdmDecidedMail<'a> {
+    subject: String,
+    heading: String,
+    m: &'a RdmDecided<'a>,
+    /// "aprovada pelo Comitê de Mudanças", "rejeitada por Paulo Rocha".
+    outcome: String,
+}
+mail_templates!(
+    RdmDecidedMail: RdmDecidedText = "mail/rdm_decided.txt",
+    RdmDecidedHtml = "mail/rdm_decided.html"
+);
+
+struct CarriedOverMail<'a> {
+    subject: String,
+    heading: String,
+    m: &'a CarriedOver<'a>,
+}
+mail_templates!(
+    CarriedOverMail: CarriedOverText = "mail/carried_over.txt",
+    CarriedOverHtml = "mail/carried_over.html"
+);
+
+struct HolidayMeetingMail<'a> {
+    subject: String,
+    heading: String,
+    m: &'a HolidayMeeting<'a>,
+}
+mail_templates!(
+    HolidayMeetingMail: HolidayMeetingText = "mail/holiday_meeting.txt",
+    HolidayMeetingHtml = "mail/holiday_meeting.html"
+);
+
+struct EmergencyRaisedMail<'a> {
+    subject: String,
+    heading: String,
+    m: &'a EmergencyRaised<'a>,
+}
+mail_templates!(
+    EmergencyRaisedMail: EmergencyRaisedText = "mail/emergency_raised.txt",
+    EmergencyRaisedHtml = "mail/emergency_raised.html"
+);
+
+struct FlexRequestedMail<'a> {
+    subject: String,
+    heading: String,
+    m: &'a FlexRequested<'a>,
+    current_minutes: i64,
+    new_minutes: i64,
+}
+mail_templates!(
+    FlexRequestedMail: FlexRequestedText = "mail/flex_requested.txt",
+    FlexRequestedHtml = "mail/flex_requested.html"
+);
+
+struct AgendaMail<'a> {
+    subject: String,
+    heading: String,
+    m: &'a Agenda<'a>,
+    /// Items the recipient has yet to vote on.
+    waiting: usize,
+}
+mail_templates!(AgendaMail: AgendaText = "mail/agenda.txt", AgendaHtml = "mail/agenda.html");
+
+/// A rendered template. Rendering into a `String` fails only when a printed value's `Display`
+/// does, and none of ours do: a failure is a bug, not a condition to carry on with.
+fn rendered(r: askama::Result<String>) -> String {
+    r.expect("mail templates render into a String")
+}
+
+/// The plain-text part as mail readers like it: no trailing blanks on a line (but the
+/// signature delimiter `-- `), at most one blank line in a row, one line break at the end.
+/// Templates may then lay out their blocks freely.
+fn tidy_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut blank = true; // drops blank lines at the start
+    for line in s.lines() {
+        let line = if line == "-- " { line } else { line.trim_end() };
+        if line.is_empty() {
+            if !blank {
+                out.push('\n');
+            }
+            blank = true;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+            blank = false;
         }
     }
-    render(Doc {
-        subject: format!("[gmud] Pauta da reunião do comitê de {date}"),
-        heading: format!("Pauta da reunião do comitê de {date}"),
-        blocks,
-    })
-}
-
-// ---------------------------------------------------------------------------------------
-// Vote request / reminder
-// ---------------------------------------------------------------------------------------
-
-fn vote_doc(m: &VoteRequest, reminder: bool) -> Doc {
-    let rdm = m.rdm;
-    let mut blocks = vec![greeting(m.to_name)];
-    if reminder {
-        blocks.push(Block::P(vec![
-            b("Lembrete: "),
-            t("seu voto na "),
-            b(&rdm.number),
-            t(" ainda não foi registrado."),
-        ]));
+    while out.ends_with("\n\n") {
+        out.pop();
     }
-    if m.replaces_earlier {
-        blocks.push(Block::Notice(vec![
-            b("Atenção: "),
-            t(
-                "esta RDM mudou (foi editada ou passou para outra reunião) desde o e-mail \
-                 anterior. Os links enviados antes não funcionam mais; use os desta mensagem.",
-            ),
-        ]));
-    }
-    let role = match non_empty(m.on_behalf_of) {
-        Some(member) => format!("você vota como substituto, em nome de {member}."),
-        None => "você é votante obrigatório nesta RDM.".to_string(),
-    };
-    blocks.push(Block::P(vec![
-        t("A "),
-        b(&rdm.number),
-        t(format!(" ({}) aguarda seu voto: {role}", rdm.title)),
-    ]));
-    blocks.push(Block::P(vec![t(
-        "A decisão é consensual: a RDM só é aprovada se todos os votantes obrigatórios \
-         aprovarem; uma rejeição a veta.",
-    )]));
-    let mut fields = vec![Field::short("Comitê", m.committee_name)];
-    fields.push(match m.meeting_starts_at {
-        Some(at) => Field::short("Reunião", format_local(at, m.tz)),
-        None => Field::short("Reunião", "decisão a qualquer momento (CME)"),
-    });
-    fields.push(Field::short(
-        "Links válidos até",
-        format_local(m.expires_at, m.tz),
-    ));
-    blocks.push(Block::Fields(fields));
-
-    blocks.push(Block::H2("Dados da RDM".into()));
-    blocks.push(essentials_block(rdm));
-
-    blocks.push(Block::H2("Seu voto".into()));
-    blocks.push(Block::Links(vec![
-        Link {
-            label: format!("Aprovar a {}", rdm.number),
-            url: m.approve_url.to_string(),
-        },
-        Link {
-            label: format!("Rejeitar a {}", rdm.number),
-            url: m.reject_url.to_string(),
-        },
-    ]));
-    blocks.push(Block::Bullets(vec![
-        vec![
-            t("Cada link abre uma página de confirmação: "),
-            b("nada é decidido até você confirmar."),
-        ],
-        vec![t("Para rejeitar, é obrigatório informar o motivo.")],
-        vec![t(format!(
-            "Os links são pessoais, funcionam uma única vez e valem até {}; não encaminhe \
-             este e-mail.",
-            format_local(m.expires_at, m.tz)
-        ))],
-    ]));
-
-    let (subject, heading) = if reminder {
-        (
-            format!("[gmud] Lembrete: {} aguarda seu voto", rdm.number),
-            format!("Lembrete: {} aguarda seu voto", rdm.number),
-        )
-    } else {
-        (
-            format!(
-                "[gmud] {} aguarda seu voto: {}",
-                rdm.number,
-                one_line(&rdm.title)
-            ),
-            format!("{} aguarda seu voto", rdm.number),
-        )
-    };
-    Doc {
-        subject,
-        heading,
-        blocks,
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Essentials
-// ---------------------------------------------------------------------------------------
-
-fn essentials_block(rdm: &RdmEssentials) -> Block {
-    Block::Fields(essentials_fields(rdm))
-}
-
-fn essentials_fields(rdm: &RdmEssentials) -> Vec<Field> {
-    let mut f = vec![
-        Field::short("Número", &rdm.number),
-        Field::short("Título", &rdm.title),
-        Field::short("Tipo", type_label(&rdm.rdm_type)),
-        Field::short("Risco", risk_label(rdm.risk.as_deref())),
-        Field::short("Prioridade", priority_label(rdm.priority.as_deref())),
-        Field::short("Solicitante", &rdm.requester_name),
-    ];
-    if let Some(group) = non_empty(rdm.requester_group.as_deref()) {
-        f.push(Field::short("Grupo solicitante", group));
-    }
-    let cis: Vec<String> = rdm
-        .configuration_items
-        .iter()
-        .filter(|c| !c.trim().is_empty())
-        .cloned()
-        .collect();
-    if !cis.is_empty() {
-        f.push(Field {
-            label: "Itens de configuração".into(),
-            value: Value::List(cis),
-        });
-    }
-    f.push(Field::long("Descrição", &rdm.description));
-    f.push(Field::long("Justificativa", &rdm.justification));
-    if let Some(plan) = non_empty(rdm.implementation_plan.as_deref()) {
-        f.push(Field::long("Plano de implantação", plan));
-    }
-    if let Some(min) = rdm.estimated_duration_minutes {
-        f.push(Field::short(
-            "Duração estimada",
-            format_duration_minutes(min.into()),
-        ));
-    }
-    if let Some(plan) = non_empty(rdm.rollback_plan.as_deref()) {
-        f.push(Field::long("Plano de rollback", plan));
-    }
-    if let Some(min) = rdm.estimated_rollback_minutes {
-        f.push(Field::short(
-            "Tempo estimado de rollback",
-            format_duration_minutes(min.into()),
-        ));
-    }
-    if let Some(plan) = non_empty(rdm.communication_plan.as_deref()) {
-        f.push(Field::long("Plano de comunicação", plan));
-    }
-    f.push(Field::short("Revisão", rdm.revision.to_string()));
-    f
-}
-
-fn type_label(t: &str) -> String {
-    labels::type_label(t).to_string()
-}
-
-fn risk_label(r: Option<&str>) -> String {
-    labels::risk_label(r).to_string()
-}
-
-fn priority_label(p: Option<&str>) -> String {
-    labels::priority_label(p).to_string()
-}
-
-// ---------------------------------------------------------------------------------------
-// Small text helpers
-// ---------------------------------------------------------------------------------------
-
-fn non_empty(s: Option<&str>) -> Option<&str> {
-    s.filter(|s| !s.trim().is_empty())
-}
-
-/// Folds line breaks and other control characters into single spaces (for subjects).
-fn one_line(s: &str) -> String {
-    s.split(|c: char| c.is_control() || c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    out
 }
 
 /// "por" + the article of `who`, contracted: "o Comitê" → "pelo Comitê", "a Maria" → "pela
@@ -622,334 +410,6 @@ fn by(who: &str) -> String {
         }
     }
     format!("por {who}")
-}
-
-fn greeting(name: &str) -> Block {
-    let name = name.trim();
-    if name.is_empty() {
-        Block::P(vec![t("Olá,")])
-    } else {
-        Block::P(vec![t(format!("Olá, {name},"))])
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// A tiny document model, rendered both as plain text and as escaped HTML
-// ---------------------------------------------------------------------------------------
-
-struct Doc {
-    subject: String,
-    heading: String,
-    blocks: Vec<Block>,
-}
-
-enum Span {
-    Text(String),
-    Strong(String),
-}
-
-fn t(s: impl Into<String>) -> Span {
-    Span::Text(s.into())
-}
-
-fn b(s: impl Into<String>) -> Span {
-    Span::Strong(s.into())
-}
-
-enum Value {
-    /// One line.
-    Short(String),
-    /// Free text, possibly several lines.
-    Long(String),
-    List(Vec<String>),
-}
-
-struct Field {
-    label: String,
-    value: Value,
-}
-
-impl Field {
-    fn short(label: &str, value: impl Into<String>) -> Field {
-        Field {
-            label: label.into(),
-            value: Value::Short(value.into()),
-        }
-    }
-    fn long(label: &str, value: impl Into<String>) -> Field {
-        Field {
-            label: label.into(),
-            value: Value::Long(value.into()),
-        }
-    }
-}
-
-struct Link {
-    label: String,
-    url: String,
-}
-
-enum Block {
-    P(Vec<Span>),
-    /// A highlighted paragraph.
-    Notice(Vec<Span>),
-    H2(String),
-    Fields(Vec<Field>),
-    Bullets(Vec<Vec<Span>>),
-    /// Links the reader follows with a browser (GET).
-    Links(Vec<Link>),
-    /// An API endpoint that is not for a browser (e.g. POST).
-    Endpoint {
-        method: &'static str,
-        url: String,
-    },
-    Table {
-        caption: String,
-        headers: Vec<String>,
-        rows: Vec<Vec<String>>,
-    },
-}
-
-const FOOTER: &str = "Mensagem automática do gmud. Não responda a este e-mail.";
-
-fn render(doc: Doc) -> Rendered {
-    let subject = one_line(&doc.subject);
-    let text = render_text(&doc);
-    let html = render_html(&doc, &subject);
-    Rendered {
-        subject,
-        text,
-        html,
-    }
-}
-
-fn normalize_newlines(s: &str) -> String {
-    s.replace("\r\n", "\n").replace('\r', "\n")
-}
-
-fn spans_text(spans: &[Span]) -> String {
-    spans
-        .iter()
-        .map(|s| match s {
-            Span::Text(s) | Span::Strong(s) => s.as_str(),
-        })
-        .collect()
-}
-
-fn indent(s: &str, prefix: &str) -> String {
-    normalize_newlines(s.trim_end())
-        .lines()
-        .map(|l| {
-            if l.trim().is_empty() {
-                String::new()
-            } else {
-                format!("{prefix}{l}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn render_text(doc: &Doc) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for block in &doc.blocks {
-        parts.push(match block {
-            Block::P(spans) => spans_text(spans),
-            Block::Notice(spans) => format!(">> {}", spans_text(spans)),
-            Block::H2(h) => format!("{h}\n{}", "-".repeat(h.chars().count())),
-            Block::Fields(fields) => fields
-                .iter()
-                .map(|f| match &f.value {
-                    Value::Short(v) => format!("{}: {}", f.label, one_line(v)),
-                    Value::Long(v) => format!("{}:\n{}", f.label, indent(v, "  ")),
-                    Value::List(items) => format!(
-                        "{}:\n{}",
-                        f.label,
-                        items
-                            .iter()
-                            .map(|i| format!("  - {}", one_line(i)))
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    ),
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-            Block::Bullets(items) => items
-                .iter()
-                .map(|i| format!("- {}", spans_text(i)))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            Block::Links(links) => links
-                .iter()
-                .map(|l| format!("{}:\n{}", l.label, l.url))
-                .collect::<Vec<_>>()
-                .join("\n\n"),
-            Block::Endpoint { method, url } => format!("{method}\n{url}"),
-            Block::Table { headers, rows, .. } => rows
-                .iter()
-                .map(|row| {
-                    let head = format!(
-                        "- {}",
-                        row.iter()
-                            .take(2)
-                            .map(|c| one_line(c))
-                            .collect::<Vec<_>>()
-                            .join(" — ")
-                    );
-                    let rest = headers
-                        .iter()
-                        .zip(row.iter())
-                        .skip(2)
-                        .map(|(h, c)| format!("{h}: {}", one_line(c)))
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    format!("{head}\n  {rest}")
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-        });
-    }
-    parts.push(format!("-- \n{FOOTER}"));
-    let mut text = parts.join("\n\n");
-    text.push('\n');
-    text
-}
-
-/// Escapes `s` and keeps its line breaks as `<br>`.
-fn html_multiline(s: &str) -> String {
-    escape_html(&normalize_newlines(s)).replace('\n', "<br>\n")
-}
-
-fn spans_html(spans: &[Span]) -> String {
-    spans
-        .iter()
-        .map(|s| match s {
-            Span::Text(s) => html_multiline(s),
-            Span::Strong(s) => format!("<strong>{}</strong>", html_multiline(s)),
-        })
-        .collect()
-}
-
-fn render_html(doc: &Doc, subject: &str) -> String {
-    let mut h = String::new();
-    h.push_str("<!DOCTYPE html>\n<html lang=\"pt-BR\">\n<head>\n<meta charset=\"utf-8\">\n");
-    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    h.push_str(&format!(
-        "<title>{}</title>\n</head>\n",
-        escape_html(subject)
-    ));
-    h.push_str(
-        "<body style=\"margin:0;padding:16px;font-family:Arial,Helvetica,sans-serif;\
-         font-size:15px;line-height:1.5;color:#1a1a1a;background:#ffffff;\">\n",
-    );
-    h.push_str("<div style=\"max-width:640px;margin:0 auto;\">\n");
-    h.push_str(&format!(
-        "<h1 style=\"font-size:20px;margin:0 0 16px;\">{}</h1>\n",
-        escape_html(&doc.heading)
-    ));
-    for block in &doc.blocks {
-        match block {
-            Block::P(spans) => h.push_str(&format!("<p>{}</p>\n", spans_html(spans))),
-            Block::Notice(spans) => h.push_str(&format!(
-                "<p style=\"padding:8px 12px;border-left:4px solid #b45309;\
-                 background:#fff7e6;\">{}</p>\n",
-                spans_html(spans)
-            )),
-            Block::H2(title) => h.push_str(&format!(
-                "<h2 style=\"font-size:17px;margin:24px 0 8px;\">{}</h2>\n",
-                escape_html(title)
-            )),
-            Block::Fields(fields) => {
-                h.push_str("<dl style=\"margin:0 0 16px;\">\n");
-                for f in fields {
-                    h.push_str(&format!(
-                        "<dt style=\"font-weight:bold;margin-top:8px;\">{}</dt>\n",
-                        escape_html(&f.label)
-                    ));
-                    let value = match &f.value {
-                        Value::Short(v) => escape_html(&one_line(v)),
-                        Value::Long(v) => html_multiline(v.trim()),
-                        Value::List(items) => format!(
-                            "<ul style=\"margin:0;padding-left:20px;\">{}</ul>",
-                            items
-                                .iter()
-                                .map(|i| format!("<li>{}</li>", escape_html(&one_line(i))))
-                                .collect::<String>()
-                        ),
-                    };
-                    h.push_str(&format!("<dd style=\"margin:0;\">{value}</dd>\n"));
-                }
-                h.push_str("</dl>\n");
-            }
-            Block::Bullets(items) => {
-                h.push_str("<ul>\n");
-                for i in items {
-                    h.push_str(&format!("<li>{}</li>\n", spans_html(i)));
-                }
-                h.push_str("</ul>\n");
-            }
-            Block::Links(links) => {
-                h.push_str("<ul style=\"list-style:none;padding:0;margin:16px 0;\">\n");
-                for l in links {
-                    h.push_str(&format!(
-                        "<li style=\"margin:8px 0;\"><a href=\"{}\" \
-                         style=\"font-weight:bold;color:#1d4ed8;\">{}</a></li>\n",
-                        escape_html(&l.url),
-                        escape_html(&l.label)
-                    ));
-                }
-                h.push_str("</ul>\n");
-            }
-            Block::Endpoint { method, url } => h.push_str(&format!(
-                "<p><code style=\"word-break:break-all;\">{} {}</code></p>\n",
-                escape_html(method),
-                escape_html(url)
-            )),
-            Block::Table {
-                caption,
-                headers,
-                rows,
-            } => {
-                h.push_str(
-                    "<table style=\"border-collapse:collapse;width:100%;margin:8px 0 16px;\">\n",
-                );
-                h.push_str(&format!(
-                    "<caption style=\"text-align:left;font-weight:bold;\">{}</caption>\n",
-                    escape_html(caption)
-                ));
-                h.push_str("<thead><tr>");
-                for hd in headers {
-                    h.push_str(&format!(
-                        "<th scope=\"col\" style=\"text-align:left;padding:4px 8px;\
-                         border-bottom:1px solid #999;\">{}</th>",
-                        escape_html(hd)
-                    ));
-                }
-                h.push_str("</tr></thead>\n<tbody>\n");
-                for row in rows {
-                    h.push_str("<tr>");
-                    for (i, cell) in row.iter().enumerate() {
-                        let tag = if i == 0 { "th scope=\"row\"" } else { "td" };
-                        let close = if i == 0 { "th" } else { "td" };
-                        h.push_str(&format!(
-                            "<{tag} style=\"text-align:left;padding:4px 8px;\
-                             border-bottom:1px solid #ddd;\">{}</{close}>",
-                            escape_html(&one_line(cell))
-                        ));
-                    }
-                    h.push_str("</tr>\n");
-                }
-                h.push_str("</tbody>\n</table>\n");
-            }
-        }
-    }
-    h.push_str(&format!(
-        "<hr style=\"border:0;border-top:1px solid #ddd;margin:24px 0 8px;\">\n\
-         <p style=\"font-size:13px;color:#555555;\">{}</p>\n",
-        escape_html(FOOTER)
-    ));
-    h.push_str("</div>\n</body>\n</html>\n");
-    h
 }
 
 #[cfg(test)]
@@ -983,6 +443,8 @@ mod tests {
             requester_group: Some("TAF/TSS".into()),
             configuration_items: vec!["erp-prod-01".into(), "db-prod-02".into()],
             revision: 3,
+            window: None,
+            conflicts: vec![],
         }
     }
 
@@ -1004,6 +466,8 @@ mod tests {
             requester_group: None,
             configuration_items: vec![],
             revision: 1,
+            window: None,
+            conflicts: vec![],
         }
     }
 
@@ -1024,47 +488,6 @@ mod tests {
 
     fn lines(s: &str) -> Vec<&str> {
         s.lines().map(str::trim).collect()
-    }
-
-    #[test]
-    fn escape_html_escapes_the_five_characters() {
-        assert_eq!(
-            escape_html(r#"<a href="x">&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
-        );
-        assert_eq!(escape_html("ação"), "ação");
-    }
-
-    #[test]
-    fn times_render_in_the_given_zone() {
-        assert_eq!(
-            format_local(at(2026, 11, 24, 17, 0), Sao_Paulo),
-            "24/11/2026 14:00 (America/Sao_Paulo)"
-        );
-        assert_eq!(
-            format_local(at(2026, 11, 24, 17, 0), chrono_tz::UTC),
-            "24/11/2026 17:00 (UTC)"
-        );
-        // Crosses midnight backwards: 02:30Z is the previous day in São Paulo.
-        assert_eq!(
-            format_local(at(2026, 12, 3, 2, 30), Sao_Paulo),
-            "02/12/2026 23:30 (America/Sao_Paulo)"
-        );
-        assert_eq!(
-            format_interval(at(2026, 11, 24, 17, 0), at(2026, 11, 24, 19, 0), Sao_Paulo),
-            "24/11/2026 14:00–16:00 (America/Sao_Paulo)"
-        );
-        assert_eq!(
-            format_interval(at(2026, 12, 3, 1, 0), at(2026, 12, 3, 9, 0), Sao_Paulo),
-            "02/12/2026 22:00 – 03/12/2026 06:00 (America/Sao_Paulo)"
-        );
-    }
-
-    #[test]
-    fn durations_render_in_hours_and_minutes() {
-        assert_eq!(format_duration_minutes(45), "45 min");
-        assert_eq!(format_duration_minutes(60), "1 h");
-        assert_eq!(format_duration_minutes(150), "2 h 30 min");
     }
 
     #[test]
@@ -1440,5 +863,295 @@ mod tests {
         assert!(empty.text.contains("Nenhuma RDM na pauta"));
         assert!(empty.html.contains("Nenhuma RDM na pauta"));
         assert!(!empty.html.contains("<table"));
+    }
+
+    /// Where `needle` starts in `haystack`; fails naming it when absent.
+    fn pos(haystack: &str, needle: &str) -> usize {
+        haystack
+            .find(needle)
+            .unwrap_or_else(|| panic!("missing {needle:?} in\n{haystack}"))
+    }
+
+    /// Asserts the needles appear in this order.
+    fn in_order(haystack: &str, needles: &[&str]) {
+        for pair in needles.windows(2) {
+            assert!(
+                pos(haystack, pair[0]) < pos(haystack, pair[1]),
+                "{:?} should come before {:?} in\n{haystack}",
+                pair[0],
+                pair[1]
+            );
+        }
+    }
+
+    #[test]
+    fn vote_request_puts_the_actions_first_then_what_to_decide() {
+        let rdm = full_rdm();
+        let m = request(&rdm);
+        for (r, asked) in [
+            (
+                vote_request(&m),
+                "A RDM-000042 (Atualizar o ERP) aguarda seu voto",
+            ),
+            (
+                vote_reminder(&VoteReminder {
+                    request: request(&rdm),
+                }),
+                "Lembrete: a RDM-000042 (Atualizar o ERP) ainda aguarda seu voto",
+            ),
+        ] {
+            // Greeting, one sentence, the two links, then the essentials for deciding fast,
+            // then the rest.
+            assert!(
+                r.text.starts_with(&format!("Olá, Carla,\n\n{asked}: ")),
+                "{}",
+                r.text
+            );
+            in_order(
+                &r.text,
+                &[
+                    asked,
+                    "Aprovar a RDM-000042:\nhttps://gmud.example/api/v1/votes/confirm?t=AAA&d=approve\n",
+                    "Rejeitar a RDM-000042:\nhttps://gmud.example/api/v1/votes/confirm?t=BBB&d=reject\n",
+                    "Para decidir\n------------\n\nRisco: médio\n\
+                     Janela: a definir após a aprovação\n\
+                     Duração: 2 h 30 min (rollback: 45 min)\n\
+                     Conflitos: nenhum\n",
+                    "Reunião: 24/11/2026 14:00 (America/Sao_Paulo)",
+                    "Dados da RDM",
+                    "Descrição:",
+                    "Plano de implantação:",
+                    "Plano de rollback:",
+                    "Plano de comunicação:",
+                ],
+            );
+            // Nothing but the sentence stands between the greeting and the links.
+            let before_links = &r.text[..pos(&r.text, "Aprovar a RDM-000042:")];
+            assert_eq!(before_links.lines().filter(|l| !l.is_empty()).count(), 2);
+            in_order(
+                &r.html,
+                &[
+                    "<p>Olá, Carla,</p>",
+                    "aguarda seu voto: você é votante obrigatório nesta RDM.</p>",
+                    "<a href=\"https://gmud.example/api/v1/votes/confirm?t=AAA&amp;d=approve\"",
+                    "<a href=\"https://gmud.example/api/v1/votes/confirm?t=BBB&amp;d=reject\"",
+                    ">Para decidir</h2>",
+                    ">Risco</dt>",
+                    ">Janela</dt>\n<dd style=\"margin:0;\">a definir após a aprovação</dd>",
+                    ">Duração</dt>\n<dd style=\"margin:0;\">2 h 30 min (rollback: 45 min)</dd>",
+                    ">Conflitos</dt>\n<dd style=\"margin:0;\">nenhum</dd>",
+                    ">Dados da RDM</h2>",
+                    ">Descrição</dt>",
+                    ">Plano de implantação</dt>",
+                ],
+            );
+        }
+        // Unknown figures say so.
+        let min = minimal_rdm();
+        let r = vote_request(&request(&min));
+        assert!(r.text.contains("Risco: não classificado\n"), "{}", r.text);
+        assert!(r
+            .text
+            .contains("Duração: não informada (rollback: não informado)\n"));
+    }
+
+    #[test]
+    fn vote_request_shows_the_booked_window_and_the_conflicts() {
+        let mut rdm = full_rdm();
+        rdm.window = Some((at(2026, 12, 3, 3, 0), at(2026, 12, 3, 9, 0)));
+        rdm.conflicts = vec![
+            ConflictingRdm {
+                number: "RDM-000050".into(),
+                title: "Migrar o banco".into(),
+                shared_items: vec!["db-prod-02".into()],
+            },
+            ConflictingRdm {
+                number: "RDM-000051".into(),
+                title: "Trocar\nservidores".into(),
+                shared_items: vec!["db-prod-02".into(), "erp-prod-01".into()],
+            },
+        ];
+        let r = vote_request(&request(&rdm));
+        assert!(
+            r.text.contains(
+                "Janela: 03/12/2026 00:00–06:00 (America/Sao_Paulo)\n\
+                 Duração: 2 h 30 min (rollback: 45 min)\n\
+                 Conflitos:\n  \
+                 - RDM-000050 — Migrar o banco (em comum: db-prod-02)\n  \
+                 - RDM-000051 — Trocar servidores (em comum: db-prod-02, erp-prod-01)\n\n"
+            ),
+            "{}",
+            r.text
+        );
+        assert!(!r.text.contains("a definir após a aprovação"));
+        assert!(r.html.contains(
+            ">Janela</dt>\n<dd style=\"margin:0;\">03/12/2026 00:00–06:00 (America/Sao_Paulo)</dd>"
+        ));
+        assert!(
+            r.html.contains(
+                "<li><strong>RDM-000050</strong> — Migrar o banco (em comum: db-prod-02)</li>\
+             <li><strong>RDM-000051</strong> — Trocar servidores (em comum: db-prod-02, \
+             erp-prod-01)</li>"
+            ),
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains(">nenhum<"));
+    }
+
+    /// Every mail, with hostile text and URLs wherever a value goes.
+    fn every_mail_about(rdm: &RdmEssentials) -> Vec<(&'static str, Rendered)> {
+        let mut vote = request(rdm);
+        vote.approve_url = EVIL_URL;
+        vote.reject_url = EVIL_URL;
+        vote.committee_name = EVIL;
+        vote.on_behalf_of = Some(EVIL);
+        vote.to_name = EVIL;
+        let mut reminder = request(rdm);
+        reminder.approve_url = EVIL_URL;
+        reminder.reject_url = EVIL_URL;
+        vec![
+            ("vote_request", vote_request(&vote)),
+            (
+                "vote_reminder",
+                vote_reminder(&VoteReminder { request: reminder }),
+            ),
+            (
+                "rdm_approved",
+                rdm_decided(&RdmDecided {
+                    to_name: EVIL,
+                    rdm,
+                    approved: true,
+                    decided_by: EVIL,
+                    reason: Some(EVIL),
+                }),
+            ),
+            (
+                "rdm_rejected",
+                rdm_decided(&RdmDecided {
+                    to_name: EVIL,
+                    rdm,
+                    approved: false,
+                    decided_by: EVIL,
+                    reason: Some(EVIL),
+                }),
+            ),
+            (
+                "carried_over",
+                carried_over(&CarriedOver {
+                    to_name: EVIL,
+                    rdm,
+                    from_meeting_starts_at: at(2026, 11, 24, 17, 0),
+                    to_meeting_starts_at: at(2026, 12, 1, 17, 0),
+                    pending_votes: 1,
+                    tz: Sao_Paulo,
+                }),
+            ),
+            (
+                "holiday_meeting",
+                holiday_meeting(&HolidayMeeting {
+                    to_name: EVIL,
+                    committee_name: EVIL,
+                    meeting_id: 42,
+                    meeting_starts_at: at(2026, 11, 3, 17, 0),
+                    holiday_name: EVIL,
+                    reschedule_url: EVIL_URL,
+                    tz: Sao_Paulo,
+                }),
+            ),
+            (
+                "emergency_raised",
+                emergency_raised(&EmergencyRaised {
+                    to_name: EVIL,
+                    rdm,
+                    raised_by: EVIL,
+                    rdm_url: EVIL_URL,
+                }),
+            ),
+            (
+                "flex_requested",
+                flex_requested(&FlexRequested {
+                    to_name: EVIL,
+                    window_id: 5,
+                    flex_id: 9,
+                    current_starts_at: at(2026, 12, 3, 3, 0),
+                    current_ends_at: at(2026, 12, 3, 9, 0),
+                    new_starts_at: at(2026, 12, 3, 1, 0),
+                    new_ends_at: at(2026, 12, 3, 11, 30),
+                    reason: EVIL,
+                    requested_by: EVIL,
+                    approve_url: EVIL_URL,
+                    tz: Sao_Paulo,
+                }),
+            ),
+            (
+                "agenda",
+                agenda(&Agenda {
+                    to_name: EVIL,
+                    committee_name: EVIL,
+                    meeting_starts_at: at(2026, 11, 24, 17, 0),
+                    meeting_ends_at: at(2026, 11, 24, 19, 0),
+                    items: vec![AgendaItem { rdm, voted: false }],
+                    tz: Sao_Paulo,
+                }),
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_html_mail_escapes_hostile_text_and_urls_and_no_text_part_does() {
+        let mut rdm = full_rdm();
+        for text in [
+            &mut rdm.title,
+            &mut rdm.description,
+            &mut rdm.requester_name,
+            &mut rdm.rdm_type,
+        ] {
+            *text = EVIL.into();
+        }
+        rdm.risk = Some(EVIL.into());
+        rdm.implementation_plan = Some(EVIL.into());
+        rdm.configuration_items.push(EVIL.into());
+        rdm.conflicts = vec![ConflictingRdm {
+            number: "RDM-000050".into(),
+            title: EVIL.into(),
+            shared_items: vec![EVIL.into()],
+        }];
+        let escaped_url = "https://gmud.example/v?t=a&quot;b&amp;c=&#39;d&#39;";
+        for (name, r) in every_mail_about(&rdm) {
+            assert!(!r.html.contains("<script"), "{name}: {}", r.html);
+            assert!(!r.html.contains(EVIL_URL), "{name}");
+            assert!(
+                r.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+                "{name}: {}",
+                r.html
+            );
+            // Plain text is not HTML: what was typed reads as typed.
+            assert!(r.text.contains(EVIL), "{name}: {}", r.text);
+            assert!(
+                !r.text.contains("&lt;") && !r.text.contains("&amp;"),
+                "{name}"
+            );
+            let links = match name {
+                "vote_request" | "vote_reminder" | "emergency_raised" => true,
+                "holiday_meeting" | "flex_requested" => {
+                    // Endpoints are shown, not linked.
+                    assert!(
+                        r.html.contains(&format!("POST {escaped_url}</code>")),
+                        "{name}"
+                    );
+                    assert!(lines(&r.text).contains(&EVIL_URL), "{name}: {}", r.text);
+                    false
+                }
+                _ => false,
+            };
+            if links {
+                assert!(
+                    r.html.contains(&format!("href=\"{escaped_url}\"")),
+                    "{name}"
+                );
+                assert!(lines(&r.text).contains(&EVIL_URL), "{name}: {}", r.text);
+            }
+        }
     }
 }

@@ -4,15 +4,15 @@
 //! same event never produces a second message.
 use super::committees::required_voters;
 use super::labels;
-use super::mails::{self as templates, RdmEssentials};
+use super::mails::{self as templates, ConflictingRdm, RdmEssentials};
 use super::policy::current_policy;
 use super::substitutes::active_substitutes;
 use crate::db::enums::Stored;
 use crate::db::enums::StoredOption;
 use crate::db::models::{Meeting, Rdm, User};
-use crate::db::schema::{committee_meetings, rdms};
 use crate::db::schema::{
-    committee_members, committees, configuration_items, rdm_items, rdm_votes, users, vote_links,
+    committee_meetings, committee_members, committees, configuration_items, maintenance_windows,
+    rdm_items, rdm_votes, rdms, users, vote_links,
 };
 use crate::events::{Entity, Event};
 use crate::notify::{active_users as load_users, send, users_with_role, Notifier};
@@ -59,13 +59,24 @@ pub async fn essentials(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Rd
         .select(users::display_name)
         .first(conn)
         .await?;
-    let items: Vec<String> = rdm_items::table
+    let items: Vec<(i64, String)> = rdm_items::table
         .inner_join(configuration_items::table)
         .filter(rdm_items::rdm_id.eq(rdm.id))
         .order(configuration_items::name)
-        .select(configuration_items::name)
+        .select((configuration_items::id, configuration_items::name))
         .load(conn)
         .await?;
+    let (item_ids, items): (Vec<i64>, Vec<String>) = items.into_iter().unzip();
+    let window = match rdm.window_id {
+        Some(id) => maintenance_windows::table
+            .find(id)
+            .select((maintenance_windows::starts_at, maintenance_windows::ends_at))
+            .first(conn)
+            .await
+            .optional()?,
+        None => None,
+    };
+    let conflicts = conflicting_rdms(conn, rdm, &item_ids).await?;
     Ok(RdmEssentials {
         number: labels::number(rdm.id),
         title: rdm.title.clone(),
@@ -83,7 +94,63 @@ pub async fn essentials(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Rd
         requester_group: rdm.requester_group.clone(),
         configuration_items: items,
         revision: rdm.revision,
+        window,
+        conflicts,
     })
+}
+
+/// The states in which an RDM may still run, or is running: those another RDM's change can
+/// collide with.
+const OPEN_STATES: [RdmState; 4] = [
+    RdmState::AwaitingCommittee,
+    RdmState::Approved,
+    RdmState::Scheduled,
+    RdmState::InExecution,
+];
+
+/// The other open RDMs touching at least one of `items`, `rdm`'s configuration items (when
+/// `rdm` is booked into a window, only those booked into the same window), by id, each with
+/// the items they share. One query; `rdm_items (item_id, rdm_id)` is indexed.
+async fn conflicting_rdms(
+    conn: &mut AsyncPgConnection,
+    rdm: &Rdm,
+    items: &[i64],
+) -> ApiResult<Vec<ConflictingRdm>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Booked: only the same window; not booked: any.
+    let any_window = rdm.window_id.is_none();
+    let rows: Vec<(i64, String, String)> = rdm_items::table
+        .inner_join(rdms::table)
+        .inner_join(configuration_items::table)
+        .filter(rdm_items::item_id.eq_any(items))
+        .filter(rdms::id.ne(rdm.id))
+        .filter(rdms::state.eq_any(OPEN_STATES.map(Stored::db)))
+        .filter(
+            rdms::window_id
+                .eq(rdm.window_id)
+                .or(any_window.into_sql::<diesel::sql_types::Bool>().nullable()),
+        )
+        .order((rdms::id, configuration_items::name))
+        .select((rdms::id, rdms::title, configuration_items::name))
+        .load(conn)
+        .await?;
+    let mut out: Vec<(i64, ConflictingRdm)> = Vec::new();
+    for (id, title, item) in rows {
+        match out.last_mut() {
+            Some((last, c)) if *last == id => c.shared_items.push(item),
+            _ => out.push((
+                id,
+                ConflictingRdm {
+                    number: labels::number(id),
+                    title,
+                    shared_items: vec![item],
+                },
+            )),
+        }
+    }
+    Ok(out.into_iter().map(|(_, c)| c).collect())
 }
 
 /// The required voters whose vote on the RDM's current revision is in.

@@ -5,23 +5,25 @@
 //! `GET` shows a confirmation page and never records anything: mail scanners follow links.
 //! `POST` (the page's form) confirms it. The rules are `crate::changes::vote_links`'s; every
 //! refusal is a page that says why, and writes nothing.
+//!
+//! Every page is an askama template under `api/templates/vote/` (auto-escaped: see
+//! `crate::notify::format::Html`).
 use crate::app::AppState;
-use crate::changes::labels::{decision_verb, priority_label, risk_label, state_label, type_label};
-use crate::changes::mails::RdmEssentials;
+use crate::changes::labels::{self, decision_verb, state_label};
 use crate::changes::vote_links::{
     self, About, Confirmation, Failure, FormProblem, Recorded, REASON_MAX_CHARS,
 };
-use crate::notify::format::{escape_html, format_duration_minutes, format_local};
+use crate::notify::format::{self, filters, format_local};
 use crate::platform::error::ApiError;
 use actix_web::error::{InternalError, UrlencodedError};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
 use chrono::{DateTime, Utc};
 use domain::approval::VoteDecision;
 use domain::rdm::RdmState;
 use domain::vote_link::{LinkRefusal, Supersession};
 use serde::Deserialize;
-use std::fmt::Write as _;
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::{ObjectBuilder, Required, Type};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -176,43 +178,100 @@ fn failure_page(f: Failure, token: &str) -> Page {
 /// A finished page, built inside the transaction (it must be `Send`), sent after it.
 struct Page {
     status: StatusCode,
+    html: String,
+}
+
+/// What a page shows when its template fails, which it cannot (a template renders into a
+/// `String`, and no value it prints fails to display): a last resort, which is why it is not
+/// a template itself. It claims nothing about the vote: a recorded one may be behind it.
+const RENDER_FAILED: &str = "<!doctype html>\n<html lang=\"pt-BR\">\n<head>\n\
+    <meta charset=\"utf-8\">\n<title>Erro interno · gmud</title>\n</head>\n<body>\n<main>\n\
+    <h1>Erro interno</h1>\n<p>Não foi possível mostrar esta página. Abra o link de novo para \
+    ver a situação atual.</p>\n</main>\n</body>\n</html>\n";
+
+impl Page {
+    fn new(status: StatusCode, template: &impl Template) -> Page {
+        match template.render() {
+            Ok(html) => Page { status, html },
+            Err(e) => {
+                tracing::error!(error = %e, "vote link: a page template failed");
+                Page {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    html: RENDER_FAILED.into(),
+                }
+            }
+        }
+    }
+
+    /// A page of plain paragraphs: refusals and errors.
+    fn message(status: StatusCode, title: &str, paragraphs: &[String]) -> Page {
+        Page::new(status, &MessagePage { title, paragraphs })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "vote/message.html", config = "templates/askama.toml")]
+struct MessagePage<'a> {
+    title: &'a str,
+    paragraphs: &'a [String],
+}
+
+#[derive(Template)]
+#[template(path = "vote/confirm.html", config = "templates/askama.toml")]
+struct ConfirmPage<'a> {
     title: String,
-    /// The content of `<main>` after its `<h1>`: already escaped HTML.
-    main: String,
+    c: &'a Confirmation,
+    /// "Aprovar" or "Rejeitar".
+    verb: &'static str,
+    rejecting: bool,
+    problem: Option<FormProblem>,
+    /// What the member typed, shown again with a problem.
+    typed: &'a str,
+    max_chars: usize,
+}
+
+#[derive(Template)]
+#[template(path = "vote/success.html", config = "templates/askama.toml")]
+struct SuccessPage<'a> {
+    title: &'static str,
+    r: &'a Recorded,
 }
 
 fn error_page(e: &ApiError, link_id: &str) -> Page {
     match e {
-        ApiError::Unavailable => Page {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            title: "Serviço indisponível".into(),
-            main: p(
+        ApiError::Unavailable => Page::message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Serviço indisponível",
+            &[
                 "O gmud não conseguiu acessar o banco de dados agora. Nenhum voto foi \
-                     registrado. Tente de novo em alguns minutos, pelo mesmo link.",
-            ),
-        },
+               registrado. Tente de novo em alguns minutos, pelo mesmo link."
+                    .into(),
+            ],
+        ),
         ApiError::Conflict { code, .. } if *code == "concurrent_update" => {
             tracing::info!(link_id, "vote link: concurrent update");
-            Page {
-                status: StatusCode::CONFLICT,
-                title: "Tente de novo".into(),
-                main: p(
-                    "A RDM foi alterada por outra pessoa no mesmo instante. Nenhum voto \
-                         foi registrado. Abra o link de novo para ver a situação atual.",
-                ),
-            }
+            Page::message(
+                StatusCode::CONFLICT,
+                "Tente de novo",
+                &[
+                    "A RDM foi alterada por outra pessoa no mesmo instante. Nenhum voto foi \
+                   registrado. Abra o link de novo para ver a situação atual."
+                        .into(),
+                ],
+            )
         }
         other => {
             tracing::error!(link_id, error = %other.chain(), "vote link: internal error");
-            Page {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                title: "Erro interno".into(),
-                main: p(
+            Page::message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Erro interno",
+                &[
                     "Ocorreu um erro inesperado e nenhum voto foi registrado. O erro foi \
-                         registrado para a equipe do gmud; tente de novo mais tarde, pelo \
-                         mesmo link.",
-                ),
-            }
+                   registrado para a equipe do gmud; tente de novo mais tarde, pelo mesmo \
+                   link."
+                        .into(),
+                ],
+            )
         }
     }
 }
@@ -220,14 +279,6 @@ fn error_page(e: &ApiError, link_id: &str) -> Page {
 // ---------------------------------------------------------------------------------------
 // Pages
 // ---------------------------------------------------------------------------------------
-
-fn esc(s: &str) -> String {
-    escape_html(s)
-}
-
-fn p(text: &str) -> String {
-    format!("<p>{}</p>\n", esc(text))
-}
 
 fn refusal_page(r: &LinkRefusal, about: Option<&About>) -> Page {
     let nothing = "Nenhum voto foi registrado e nada foi alterado.";
@@ -367,268 +418,44 @@ fn refusal_page(r: &LinkRefusal, about: Option<&About>) -> Page {
             ],
         ),
     };
-    Page {
-        status,
-        title: title.into(),
-        main: lines.iter().map(|l| p(l)).collect(),
-    }
-}
-
-fn field(out: &mut String, label: &str, value: &str) {
-    let _ = writeln!(out, "<dt>{}</dt><dd>{}</dd>", esc(label), esc(value));
-}
-
-fn long_field(out: &mut String, label: &str, value: &str) {
-    let _ = writeln!(
-        out,
-        "<dt>{}</dt><dd class=\"texto\">{}</dd>",
-        esc(label),
-        esc(value.trim())
-    );
-}
-
-fn essentials_list(e: &RdmEssentials) -> String {
-    let mut out = String::from("<dl>\n");
-    field(&mut out, "Número", &e.number);
-    field(&mut out, "Título", &e.title);
-    field(&mut out, "Tipo", type_label(&e.rdm_type));
-    field(&mut out, "Risco", risk_label(e.risk.as_deref()));
-    field(
-        &mut out,
-        "Prioridade",
-        priority_label(e.priority.as_deref()),
-    );
-    field(&mut out, "Solicitante", &e.requester_name);
-    if !e.configuration_items.is_empty() {
-        field(
-            &mut out,
-            "Itens de configuração",
-            &e.configuration_items.join(", "),
-        );
-    }
-    long_field(&mut out, "Descrição", &e.description);
-    if !e.justification.trim().is_empty() {
-        long_field(&mut out, "Justificativa", &e.justification);
-    }
-    if let Some(plan) = e
-        .implementation_plan
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-    {
-        long_field(&mut out, "Plano de implantação", plan);
-    }
-    let minutes = |m: Option<i32>| {
-        m.map(|m| format_duration_minutes(m.into()))
-            .unwrap_or_else(|| "não informada".into())
-    };
-    field(
-        &mut out,
-        "Duração prevista",
-        &minutes(e.estimated_duration_minutes),
-    );
-    if let Some(plan) = e.rollback_plan.as_deref().filter(|s| !s.trim().is_empty()) {
-        long_field(&mut out, "Plano de rollback", plan);
-    }
-    field(
-        &mut out,
-        "Tempo previsto de rollback",
-        &minutes(e.estimated_rollback_minutes),
-    );
-    field(&mut out, "Revisão", &e.revision.to_string());
-    out.push_str("</dl>\n");
-    out
+    Page::message(status, title, &lines)
 }
 
 /// The page a link opens: what is being decided, by whom, and the form that confirms it.
 /// With `problem`, the form comes back (422) with the error and what was typed.
 fn confirmation_page(c: &Confirmation, problem: Option<FormProblem>, typed: &str) -> Page {
-    let ess = &c.rdm;
     let verb = decision_verb(c.decision);
-    let rejecting = c.decision == VoteDecision::Reject;
-    let mut main = String::new();
-    if let Some(problem) = problem {
-        let msg = match problem {
-            FormProblem::ReasonRequired => {
-                "Para rejeitar, informe o motivo. Nenhum voto foi registrado."
-            }
-            FormProblem::TooLong => {
-                "O motivo pode ter no máximo 2000 caracteres. Nenhum voto foi registrado."
-            }
-            FormProblem::BadCharacters => {
-                "O motivo contém caracteres inválidos. Nenhum voto foi registrado."
-            }
-        };
-        let _ = writeln!(
-            main,
-            "<p class=\"erro\" role=\"alert\" id=\"erro-motivo\"><strong>Erro:</strong> {}</p>",
-            esc(msg)
-        );
-    }
-    let _ = writeln!(
-        main,
-        "<p>Você está prestes a <strong>{}</strong> a <strong>{}</strong> ({}). \
-         <strong>Nada foi registrado ainda:</strong> o voto só conta depois que você confirmar \
-         no botão abaixo.</p>",
-        esc(&verb.to_lowercase()),
-        esc(&ess.number),
-        esc(&ess.title)
-    );
-    let counts_for = if !c.by_substitute {
-        format!("{} (votante obrigatório)", c.voter)
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
     } else {
-        format!(
-            "{} — você, {}, vota como substituto, em nome de {}",
-            c.voter, c.recipient, c.voter
-        )
+        StatusCode::OK
     };
-    main.push_str("<h2>Seu voto</h2>\n<dl>\n");
-    field(&mut main, "Decisão", verb);
-    field(&mut main, "O voto conta para", &counts_for);
-    field(&mut main, "Comitê", &c.committee);
-    match c.meeting {
-        Some((starts, _)) => field(&mut main, "Reunião", &format_local(starts, c.tz)),
-        None => field(
-            &mut main,
-            "Reunião",
-            "sem reunião: CME, decisão a qualquer momento",
-        ),
-    }
-    field(
-        &mut main,
-        "Link válido até",
-        &format_local(c.expires_at, c.tz),
-    );
-    main.push_str("</dl>\n<h2>Dados da RDM</h2>\n");
-    main.push_str(&essentials_list(ess));
-    let (label, hint) = if rejecting {
-        (
-            "Motivo da rejeição (obrigatório)",
-            "O motivo é enviado ao grupo solicitante.",
-        )
-    } else {
-        (
-            "Observação (opcional)",
-            "Fica registrada no histórico da RDM.",
-        )
-    };
-    let mut described = String::from("dica-motivo");
-    if problem.is_some() {
-        described.push_str(" erro-motivo");
-    }
-    let _ = write!(
-        main,
-        "<h2>Confirmar</h2>\n<form method=\"post\">\n\
-         <p><label for=\"motivo\">{label}</label></p>\n\
-         <p id=\"dica-motivo\" class=\"dica\">{hint}</p>\n\
-         <p><textarea id=\"motivo\" name=\"reason\" rows=\"5\" cols=\"60\" maxlength=\"{max}\"{required}{invalid} aria-describedby=\"{described}\">{typed}</textarea></p>\n\
-         <p><button type=\"submit\">Confirmar: {verb} a {number}</button></p>\n\
-         </form>\n",
-        label = esc(label),
-        hint = esc(hint),
-        max = REASON_MAX_CHARS,
-        required = if rejecting { " required=\"required\"" } else { "" },
-        invalid = if problem.is_some() { " aria-invalid=\"true\"" } else { "" },
-        described = described,
-        typed = esc(typed),
-        verb = esc(&verb.to_lowercase()),
-        number = esc(&ess.number),
-    );
-    main.push_str(&p(
-        "Este link é pessoal e funciona uma única vez. Se você não pediu para votar, feche \
-         esta página: nada será registrado.",
-    ));
-    Page {
-        status: if problem.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
+    Page::new(
+        status,
+        &ConfirmPage {
+            title: format!("{verb} a {}?", c.rdm.number),
+            c,
+            verb,
+            rejecting: c.decision == VoteDecision::Reject,
+            problem,
+            typed,
+            max_chars: REASON_MAX_CHARS,
         },
-        title: format!("{verb} a {}?", ess.number),
-        main,
-    }
+    )
 }
 
 fn success_page(r: &Recorded) -> Page {
-    let number = &r.number;
-    let what = match r.decision {
-        VoteDecision::Approve => "aprovação",
-        VoteDecision::Reject => "rejeição",
-    };
-    let mut main = String::new();
-    let on_behalf = match &r.on_behalf_of {
-        Some(voter) => format!(", em nome de {voter}"),
-        None => String::new(),
-    };
-    main.push_str(&p(&format!(
-        "Seu voto de {what} na {number} ({}){on_behalf} foi registrado.",
-        r.title
-    )));
-    let state = r.state;
-    let outcome = match state {
-        RdmState::Approved => format!(
-            "Com este voto, a {number} foi aprovada pelo comitê. Situação atual: {}.",
-            state_label(state)
-        ),
-        RdmState::Rejected => format!(
-            "Com este voto, a {number} foi rejeitada; o grupo solicitante será avisado com o \
-             motivo. Situação atual: {}.",
-            state_label(state)
-        ),
-        RdmState::AwaitingCommittee => format!(
-            "A {number} continua aguardando os votos dos demais membros do comitê. Situação \
-             atual: {}.",
-            state_label(state)
-        ),
-        other => format!("Situação atual da {number}: {}.", state_label(other)),
-    };
-    let _ = writeln!(main, "<p><strong>{}</strong></p>", esc(&outcome));
-    main.push_str(&p(
-        "Este link não pode ser usado de novo. Você já pode fechar esta página.",
-    ));
-    Page {
-        status: StatusCode::OK,
-        title: "Voto registrado".into(),
-        main,
-    }
-}
-
-/// The whole document around a page.
-fn document(page: &Page) -> String {
-    format!(
-        "<!doctype html>\n\
-         <html lang=\"pt-BR\">\n\
-         <head>\n\
-         <meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"robots\" content=\"noindex, nofollow\">\n\
-         <title>{title} · gmud</title>\n\
-         <style>\n\
-         body{{font-family:system-ui,sans-serif;line-height:1.5;margin:0;padding:1rem;color:#1a1a1a;background:#fff}}\n\
-         main{{max-width:44rem;margin:0 auto}}\n\
-         dt{{font-weight:bold}}\n\
-         dd{{margin:0 0 .5rem 0}}\n\
-         .texto{{white-space:pre-wrap}}\n\
-         .erro{{border:2px solid #b00020;padding:.5rem;color:#b00020}}\n\
-         .dica{{color:#444;margin-top:0}}\n\
-         textarea{{width:100%;box-sizing:border-box;font:inherit}}\n\
-         button{{font:inherit;padding:.5rem 1rem}}\n\
-         </style>\n\
-         </head>\n\
-         <body>\n\
-         <main>\n\
-         <h1>{title}</h1>\n\
-         {main}\
-         </main>\n\
-         </body>\n\
-         </html>\n",
-        title = esc(&page.title),
-        main = page.main,
+    Page::new(
+        StatusCode::OK,
+        &SuccessPage {
+            title: "Voto registrado",
+            r,
+        },
     )
 }
 
 /// Every response of these routes goes through here.
 fn respond(page: Page) -> HttpResponse {
-    let html = document(&page);
     HttpResponse::build(page.status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -636,7 +463,7 @@ fn respond(page: Page) -> HttpResponse {
         .insert_header((header::X_FRAME_OPTIONS, "DENY"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
-        .body(html)
+        .body(page.html)
 }
 
 /// A form body that cannot be read: the same kind of page, never JSON.
@@ -656,24 +483,24 @@ fn form_error(err: UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
         ),
     };
     tracing::info!(error = %err, "vote link: unreadable form");
-    let page = Page {
+    let page = Page::message(
         status,
-        title: "Formulário inválido".into(),
-        main: format!(
-            "{}{}",
-            p(text),
-            p("Nenhum voto foi registrado. Abra o link do e-mail de novo e confirme pela página.")
-        ),
-    };
+        "Formulário inválido",
+        &[
+            text.into(),
+            "Nenhum voto foi registrado. Abra o link do e-mail de novo e confirme pela página."
+                .into(),
+        ],
+    );
     InternalError::from_response(err, respond(page)).into()
 }
 
 async fn method_not_allowed() -> HttpResponse {
-    let mut res = respond(Page {
-        status: StatusCode::METHOD_NOT_ALLOWED,
-        title: "Método não permitido".into(),
-        main: p("Abra este link no navegador e confirme o voto pelo formulário da página."),
-    });
+    let mut res = respond(Page::message(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Método não permitido",
+        &["Abra este link no navegador e confirme o voto pelo formulário da página.".into()],
+    ));
     res.headers_mut().insert(
         header::ALLOW,
         header::HeaderValue::from_static("GET, HEAD, POST"),
@@ -684,6 +511,165 @@ async fn method_not_allowed() -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::changes::mails::{ConflictingRdm, RdmEssentials};
+    use chrono::TimeZone;
+
+    const EVIL: &str = "<script>alert(1)</script>";
+    /// Quotes that would end an attribute value.
+    const QUOTES: &str = "a\"b&c='d'";
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, h, 0, 0).unwrap()
+    }
+
+    /// A confirmation whose every text comes from a hostile user.
+    fn hostile_confirmation(decision: VoteDecision) -> Confirmation {
+        let evil = format!("{EVIL} {QUOTES}");
+        Confirmation {
+            decision,
+            rdm: RdmEssentials {
+                number: "RDM-000042".into(),
+                title: evil.clone(),
+                rdm_type: evil.clone(),
+                description: evil.clone(),
+                justification: evil.clone(),
+                risk: Some(evil.clone()),
+                priority: Some(evil.clone()),
+                implementation_plan: Some(evil.clone()),
+                estimated_duration_minutes: Some(90),
+                rollback_plan: Some(evil.clone()),
+                estimated_rollback_minutes: None,
+                communication_plan: Some(evil.clone()),
+                requester_name: evil.clone(),
+                requester_group: Some(evil.clone()),
+                configuration_items: vec![evil.clone(), "erp-prod-01".into()],
+                revision: 2,
+                window: Some((at(20), at(23))),
+                conflicts: vec![ConflictingRdm {
+                    number: "RDM-000050".into(),
+                    title: evil.clone(),
+                    shared_items: vec![evil.clone(), "erp-prod-01".into()],
+                }],
+            },
+            voter: evil.clone(),
+            recipient: evil.clone(),
+            by_substitute: true,
+            committee: evil,
+            meeting: Some((at(17), at(19))),
+            expires_at: at(19),
+            tz: chrono_tz::America::Sao_Paulo,
+        }
+    }
+
+    /// No markup or quote of `EVIL`/`QUOTES` survives; their escaped forms are there.
+    fn assert_escaped(html: &str) {
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains(QUOTES), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(html.contains("a&quot;b&amp;c=&#39;d&#39;"), "{html}");
+    }
+
+    #[test]
+    fn every_page_escapes_what_it_shows() {
+        let evil = format!("{EVIL} {QUOTES}");
+        let mut pages = Vec::new();
+        for decision in [VoteDecision::Approve, VoteDecision::Reject] {
+            let c = hostile_confirmation(decision);
+            pages.push(confirmation_page(&c, None, ""));
+            for problem in [
+                FormProblem::ReasonRequired,
+                FormProblem::TooLong,
+                FormProblem::BadCharacters,
+            ] {
+                // What was typed comes back inside the textarea, escaped too.
+                let page = confirmation_page(&c, Some(problem), &evil);
+                assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+                assert!(page.html.contains(
+                    ">&lt;script&gt;alert(1)&lt;/script&gt; a&quot;b&amp;c=&#39;d&#39;</textarea>"
+                ));
+                pages.push(page);
+            }
+            for state in [
+                RdmState::Approved,
+                RdmState::Rejected,
+                RdmState::AwaitingCommittee,
+                RdmState::Closed,
+            ] {
+                pages.push(success_page(&Recorded {
+                    decision,
+                    number: evil.clone(),
+                    title: evil.clone(),
+                    on_behalf_of: Some(evil.clone()),
+                    state,
+                }));
+            }
+        }
+        let about = About {
+            number: evil.clone(),
+            used_decision: Some("approve".into()),
+            tz: chrono_tz::America::Sao_Paulo,
+        };
+        for refusal in [
+            LinkRefusal::Used { at: at(17) },
+            LinkRefusal::Expired { at: at(17) },
+            LinkRefusal::AlreadyVoted,
+        ] {
+            pages.push(refusal_page(&refusal, Some(&about)));
+        }
+        pages.push(Page::message(
+            StatusCode::OK,
+            &evil,
+            std::slice::from_ref(&evil),
+        ));
+        for page in &pages {
+            assert_escaped(&page.html);
+        }
+    }
+
+    #[test]
+    fn the_confirmation_page_shows_the_decision_and_the_form() {
+        let c = hostile_confirmation(VoteDecision::Reject);
+        let html = confirmation_page(&c, Some(FormProblem::ReasonRequired), "").html;
+        for expected in [
+            "<title>Rejeitar a RDM-000042? · gmud</title>",
+            "<h1>Rejeitar a RDM-000042?</h1>",
+            "role=\"alert\" id=\"erro-motivo\"><strong>Erro:</strong> Para rejeitar, informe o \
+             motivo. Nenhum voto foi registrado.</p>",
+            "<dt>Reunião</dt><dd>24/11/2026 14:00 (America/Sao_Paulo)</dd>",
+            "<dt>Link válido até</dt><dd>24/11/2026 16:00 (America/Sao_Paulo)</dd>",
+            "<dt>Duração prevista</dt><dd>1 h 30 min</dd>",
+            "<dt>Tempo previsto de rollback</dt><dd>não informado</dd>",
+            "<dt>Janela</dt><dd>24/11/2026 17:00–20:00 (America/Sao_Paulo)</dd>",
+            "<dt>Conflitos</dt><dd><ul><li>RDM-000050 — &lt;script&gt;",
+            "maxlength=\"2000\" required=\"required\" aria-invalid=\"true\" \
+             aria-describedby=\"dica-motivo erro-motivo\"></textarea>",
+            "<button type=\"submit\">Confirmar: rejeitar a RDM-000042</button>",
+        ] {
+            assert!(html.contains(expected), "missing {expected:?} in {html}");
+        }
+        let cme = Confirmation {
+            meeting: None,
+            ..hostile_confirmation(VoteDecision::Approve)
+        };
+        let html = confirmation_page(&cme, None, "").html;
+        assert!(html.contains("sem reunião: CME, decisão a qualquer momento"));
+        assert!(html.contains("aria-describedby=\"dica-motivo\">"));
+        assert!(!html.contains("required") && !html.contains("role=\"alert\""));
+        let unbooked = Confirmation {
+            rdm: RdmEssentials {
+                window: None,
+                conflicts: vec![],
+                ..cme.rdm.clone()
+            },
+            ..cme
+        };
+        let html = confirmation_page(&unbooked, None, "").html;
+        assert!(html.contains("<dt>Janela</dt><dd>a definir após a aprovação</dd>"));
+        assert!(html.contains("<dt>Conflitos</dt><dd>nenhum</dd>"));
+    }
 
     #[test]
     fn every_refusal_page_escapes_and_says_nothing_was_recorded() {
@@ -719,24 +705,24 @@ mod tests {
         for (r, status) in all {
             let page = refusal_page(&r, Some(&about));
             assert_eq!(page.status.as_u16(), status, "{r:?}");
-            assert!(page.main.contains("Nenhum voto foi registrado"), "{r:?}");
+            assert!(page.html.contains("Nenhum voto foi registrado"), "{r:?}");
         }
         let used = refusal_page(&LinkRefusal::Used { at }, Some(&about));
         assert!(
-            used.main.contains("para rejeitar em 24/11/2026 14:00"),
+            used.html.contains("para rejeitar em 24/11/2026 14:00"),
             "{}",
-            used.main
+            used.html
         );
     }
 
     #[test]
     fn the_document_is_html5_in_portuguese_and_escapes_its_title() {
-        let page = Page {
-            status: StatusCode::OK,
-            title: "<script>\"x\" & 'y'</script>".into(),
-            main: p("<b>"),
-        };
-        let html = document(&page);
+        let page = Page::message(
+            StatusCode::OK,
+            "<script>\"x\" & 'y'</script>",
+            &["<b>".into()],
+        );
+        let html = page.html.clone();
         assert!(html.starts_with("<!doctype html>\n<html lang=\"pt-BR\">"));
         assert!(html.contains("<meta charset=\"utf-8\">"));
         assert!(html.contains("<meta name=\"viewport\""));
