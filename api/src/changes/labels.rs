@@ -1,6 +1,6 @@
 //! How change management's values read in pt-BR, for every message and page.
 use domain::approval::VoteDecision;
-use domain::rdm::RdmState;
+use domain::rdm::{Level, Priority, RdmState, RdmType};
 
 /// An RDM's human reference, e.g. `RDM-000042`.
 pub fn number(id: i64) -> String {
@@ -26,33 +26,30 @@ pub fn state_label(s: RdmState) -> &'static str {
     }
 }
 
-pub fn type_label(t: &str) -> &str {
+pub fn type_label(t: RdmType) -> &'static str {
     match t {
-        "normal" => "normal",
-        "emergency" => "emergencial",
-        "standard" => "padrão",
-        other => other,
+        RdmType::Normal => "normal",
+        RdmType::Emergency => "emergencial",
+        RdmType::Standard => "padrão",
     }
 }
 
-pub fn risk_label(r: Option<&str>) -> &str {
-    match r.map(str::trim) {
-        None | Some("") => "não classificado",
-        Some("low") => "baixo",
-        Some("medium") => "médio",
-        Some("high") => "alto",
-        Some(other) => other,
+pub fn risk_label(r: Option<Level>) -> &'static str {
+    match r {
+        None => "não classificado",
+        Some(Level::Low) => "baixo",
+        Some(Level::Medium) => "médio",
+        Some(Level::High) => "alto",
     }
 }
 
-pub fn priority_label(p: Option<&str>) -> &str {
-    match p.map(str::trim) {
-        None | Some("") => "não definida",
-        Some("low") => "baixa",
-        Some("medium") => "média",
-        Some("high") => "alta",
-        Some("critical") => "crítica",
-        Some(other) => other,
+pub fn priority_label(p: Option<Priority>) -> &'static str {
+    match p {
+        None => "não definida",
+        Some(Priority::Low) => "baixa",
+        Some(Priority::Medium) => "média",
+        Some(Priority::High) => "alta",
+        Some(Priority::Critical) => "crítica",
     }
 }
 

@@ -7,6 +7,7 @@ use super::labels;
 use crate::notify::format::{self, filters, format_local_date, one_line};
 use askama::Template;
 use chrono::{DateTime, Utc};
+use domain::rdm::{Level, Priority, RdmType};
 
 pub use crate::notify::Rendered;
 
@@ -16,14 +17,11 @@ pub struct RdmEssentials {
     /// e.g. `RDM-000042`.
     pub number: String,
     pub title: String,
-    /// `normal`, `emergency` or `standard` (render in Portuguese: normal / emergencial / padrão).
-    pub rdm_type: String,
+    pub rdm_type: RdmType,
     pub description: String,
     pub justification: String,
-    /// `low`/`medium`/`high` or None (render: baixo/médio/alto, "não classificado").
-    pub risk: Option<String>,
-    /// `low`/`medium`/`high`/`critical` or None (baixa/média/alta/crítica).
-    pub priority: Option<String>,
+    pub risk: Option<Level>,
+    pub priority: Option<Priority>,
     pub implementation_plan: Option<String>,
     pub estimated_duration_minutes: Option<i32>,
     pub rollback_plan: Option<String>,
@@ -429,11 +427,11 @@ mod tests {
         RdmEssentials {
             number: "RDM-000042".into(),
             title: "Atualizar o ERP".into(),
-            rdm_type: "normal".into(),
+            rdm_type: RdmType::Normal,
             description: "Atualiza o ERP para a versão 12.\nSegunda linha.".into(),
             justification: "Correção de segurança".into(),
-            risk: Some("medium".into()),
-            priority: Some("critical".into()),
+            risk: Some(Level::Medium),
+            priority: Some(Priority::Critical),
             implementation_plan: Some("Parar o serviço e aplicar o pacote".into()),
             estimated_duration_minutes: Some(150),
             rollback_plan: Some("Restaurar o snapshot".into()),
@@ -452,7 +450,7 @@ mod tests {
         RdmEssentials {
             number: "RDM-000007".into(),
             title: "Troca de certificado".into(),
-            rdm_type: "emergency".into(),
+            rdm_type: RdmType::Emergency,
             description: "Certificado expira hoje".into(),
             justification: "Evitar indisponibilidade".into(),
             risk: None,
@@ -1105,11 +1103,10 @@ mod tests {
             &mut rdm.title,
             &mut rdm.description,
             &mut rdm.requester_name,
-            &mut rdm.rdm_type,
         ] {
             *text = EVIL.into();
         }
-        rdm.risk = Some(EVIL.into());
+        // Type, risk and priority are enums: no text reaches them.
         rdm.implementation_plan = Some(EVIL.into());
         rdm.configuration_items.push(EVIL.into());
         rdm.conflicts = vec![ConflictingRdm {

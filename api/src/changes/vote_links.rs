@@ -60,7 +60,7 @@ impl LinkRow {
 #[derive(Debug, Clone)]
 pub struct About {
     pub number: String,
-    pub used_decision: Option<String>,
+    pub used_decision: Option<VoteDecision>,
     pub tz: Tz,
 }
 
@@ -369,7 +369,7 @@ async fn check(
         );
         let about = About {
             number: store::number(rdm.id),
-            used_decision: link.used_decision.map(|d| d.as_str().to_string()),
+            used_decision: link.used_decision,
             tz,
         };
         return Err(Failure::Refused {

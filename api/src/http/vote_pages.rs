@@ -302,9 +302,9 @@ fn refusal_page(r: &LinkRefusal, about: Option<&About>) -> Page {
             ],
         ),
         LinkRefusal::Used { at } => {
-            let what = match about.and_then(|a| a.used_decision.as_deref()) {
-                Some("approve") => " para aprovar",
-                Some("reject") => " para rejeitar",
+            let what = match about.and_then(|a| a.used_decision) {
+                Some(VoteDecision::Approve) => " para aprovar",
+                Some(VoteDecision::Reject) => " para rejeitar",
                 _ => "",
             };
             (
@@ -530,11 +530,12 @@ mod tests {
             rdm: RdmEssentials {
                 number: "RDM-000042".into(),
                 title: evil.clone(),
-                rdm_type: evil.clone(),
+                // Type, risk and priority are enums: no text reaches them.
+                rdm_type: domain::rdm::RdmType::Normal,
                 description: evil.clone(),
                 justification: evil.clone(),
-                risk: Some(evil.clone()),
-                priority: Some(evil.clone()),
+                risk: Some(domain::rdm::Level::High),
+                priority: Some(domain::rdm::Priority::Critical),
                 implementation_plan: Some(evil.clone()),
                 estimated_duration_minutes: Some(90),
                 rollback_plan: Some(evil.clone()),
@@ -609,7 +610,7 @@ mod tests {
         }
         let about = About {
             number: evil.clone(),
-            used_decision: Some("approve".into()),
+            used_decision: Some(VoteDecision::Approve),
             tz: chrono_tz::America::Sao_Paulo,
         };
         for refusal in [
@@ -675,7 +676,7 @@ mod tests {
     fn every_refusal_page_escapes_and_says_nothing_was_recorded() {
         let about = About {
             number: "RDM-000042".into(),
-            used_decision: Some("reject".into()),
+            used_decision: Some(VoteDecision::Reject),
             tz: chrono_tz::America::Sao_Paulo,
         };
         let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 24, 17, 0, 0).unwrap();
