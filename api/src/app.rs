@@ -47,6 +47,12 @@ impl AppState {
         }
     }
 
+    /// How long done jobs are kept.
+    pub fn with_retention(mut self, done_jobs: chrono::Duration) -> Self {
+        self.retention = Retention { done_jobs };
+        self
+    }
+
     /// A worker running this application's jobs.
     pub fn worker(&self) -> Worker<AppState> {
         Worker {

@@ -172,7 +172,8 @@ async fn state(
             .trim_end_matches('/')
             .to_string(),
     };
-    Ok(AppState::new(pool, clock, jwt, mailer, notifier))
+    Ok(AppState::new(pool, clock, jwt, mailer, notifier)
+        .with_retention(chrono::Duration::days(mail.job_retention_days.into())))
 }
 
 /// Queues the calendar tick and starts the job workers.

@@ -76,7 +76,7 @@ pub struct CalendarView {
 
 fn ranges(value: &serde_json::Value, what: &str) -> ApiResult<Vec<TimeRange>> {
     let r: Vec<DayRange> = serde_json::from_value(value.clone())
-        .map_err(|e| ApiError::internal(format!("{what}: {e}")))?;
+        .map_err(|e| ApiError::context(format!("reading {what}"), e))?;
     Ok(r.iter().map(TimeRange::from).collect())
 }
 
@@ -428,22 +428,25 @@ pub fn calendar_from_rows(cal: &Calendar, hols: &[HolidayRow]) -> ApiResult<Busi
         .working_days
         .iter()
         .map(|d| {
-            parse_weekday(d).map_err(|e| ApiError::internal(format!("calendar {}: {e}", cal.id)))
+            parse_weekday(d)
+                .map_err(|e| ApiError::context(format!("reading calendar {}", cal.id), e))
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    let ranges: Vec<DayRange> =
-        serde_json::from_value(cal.business_hours.clone()).map_err(ApiError::internal)?;
+    let ranges: Vec<DayRange> = serde_json::from_value(cal.business_hours.clone())
+        .map_err(|e| ApiError::context(format!("reading calendar {}", cal.id), e))?;
     let holidays = hols
         .iter()
         .map(|h| {
             Ok(Holiday {
                 date: h.date,
                 name: h.name.clone(),
-                open: serde_json::from_value(h.open_hours.clone()).map_err(ApiError::internal)?,
+                open: serde_json::from_value(h.open_hours.clone())
+                    .map_err(|e| ApiError::context(format!("reading holiday {}", h.id), e))?,
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    BusinessCalendar::new(tz, &days, ranges, holidays).map_err(ApiError::internal)
+    BusinessCalendar::new(tz, &days, ranges, holidays)
+        .map_err(|e| ApiError::context(format!("reading calendar {}", cal.id), e))
 }
 
 pub async fn load_calendar(

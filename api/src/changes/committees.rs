@@ -18,7 +18,7 @@ pub async fn committee_policy(
         .first(conn)
         .await?;
     ApprovalPolicy::from_kind(committee.approval_policy, committee.approval_n)
-        .map_err(ApiError::internal)
+        .map_err(|e| ApiError::internal(format!("committee {committee_id}: {e}")))
 }
 
 /// Required voters: the committee's fixed members plus the members the RDM involves.

@@ -205,7 +205,7 @@ fn checked(input: &PolicyInput) -> Result<PolicyInput, Vec<FieldError>> {
 
 pub fn policy_from_row(p: &PolicyRow) -> ApiResult<CalendarPolicy> {
     let err = |e: domain::schedule::ScheduleError| {
-        ApiError::internal(format!("policy v{}: {e}", p.version))
+        ApiError::context(format!("reading calendar policy v{}", p.version), e)
     };
     let tz = parse_tz("timezone", &p.timezone)?;
     let meeting = WeeklySlot::new(

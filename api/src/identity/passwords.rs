@@ -11,7 +11,7 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(ApiError::internal)
+        .map_err(|e| ApiError::internal(format!("cannot hash a password: {e}")))
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {

@@ -49,7 +49,7 @@ impl JwtKeys {
             exp: exp.timestamp(),
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(ApiError::internal)?;
+            .map_err(|e| ApiError::context("signing an access token", e))?;
         Ok((token, exp))
     }
 

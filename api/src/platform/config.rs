@@ -107,6 +107,10 @@ pub struct MailConfig {
     /// How long an idle worker naps before looking for due jobs again, in milliseconds.
     #[arg(long, env = "GMUD_JOB_POLL_MS", default_value_t = 1000)]
     pub job_poll_ms: u64,
+    /// Days a done job is kept before the daily prune deletes it (dead jobs are kept; the keys
+    /// that make jobs single outlive their jobs).
+    #[arg(long, env = "GMUD_JOB_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub job_retention_days: u32,
 }
 
 impl fmt::Debug for MailConfig {
@@ -119,6 +123,7 @@ impl fmt::Debug for MailConfig {
             .field("link_secret", &self.link_secret.as_ref().map(|_| "****"))
             .field("job_workers", &self.job_workers)
             .field("job_poll_ms", &self.job_poll_ms)
+            .field("job_retention_days", &self.job_retention_days)
             .finish()
     }
 }

@@ -90,6 +90,15 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// What was being done when an unexpected error happened, with the error kept as its source.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}")]
+struct Context {
+    what: String,
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
 impl ApiError {
     pub fn validation(field: &str, code: &str, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldError::new(field, code, message)])
@@ -101,6 +110,17 @@ impl ApiError {
     /// An unexpected failure, keeping the error itself (and its sources) for the log.
     pub fn from_cause(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         ApiError::Internal(Box::new(e))
+    }
+
+    /// An unexpected failure, saying what was being done, with the error as its cause.
+    pub fn context(
+        what: impl Into<String>,
+        e: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        ApiError::Internal(Box::new(Context {
+            what: what.into(),
+            source: Box::new(e),
+        }))
     }
 
     /// The error and every cause under it, `outer: inner: innermost`: what the log shows.
@@ -393,5 +413,36 @@ fn describe(e: &validator::ValidationError) -> String {
         },
         "email" => "must be an e-mail address".into(),
         other => other.replace('_', " "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection reset by peer")]
+    struct Io;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read the calendar")]
+    struct Outer(#[source] Io);
+
+    #[test]
+    fn an_internal_error_keeps_its_chain_for_the_log_and_tells_the_client_nothing() {
+        let e = ApiError::context("loading calendar 7", Outer(Io));
+        assert_eq!(
+            e.chain(),
+            "loading calendar 7: cannot read the calendar: connection reset by peer"
+        );
+        let p = e.problem();
+        assert_eq!(
+            (p.status, p.code.as_str(), p.detail.as_str()),
+            (500, "internal_error", "internal error")
+        );
+        assert!(!serde_json::to_string(&p).unwrap().contains("calendar"));
+        // Errors a client may see describe themselves instead.
+        let c = ApiError::conflict("already_voted", "you have already voted");
+        assert_eq!(c.chain(), "you have already voted (already_voted)");
     }
 }

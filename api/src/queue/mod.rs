@@ -214,8 +214,7 @@ fn decode<J: DeserializeOwned>(payload: serde_json::Value) -> ApiResult<J> {
     } else {
         payload
     };
-    serde_json::from_value(payload)
-        .map_err(|e| ApiError::internal(format!("unreadable payload: {e}")))
+    serde_json::from_value(payload).map_err(|e| ApiError::context("reading the job's payload", e))
 }
 
 fn run_timer<'a, C, J>(
