@@ -974,3 +974,39 @@ async fn concurrent_policy_changes_never_share_a_version() {
         1 + n as i64
     );
 }
+
+/// Listing windows and meetings reads: once the coming weeks exist (the daily tick makes
+/// them), a listing runs in a read-only transaction; only a range past them creates occurrences.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_windows_and_meetings_writes_nothing_once_they_exist() {
+    use diesel_async::AsyncConnection;
+    let app = TestApp::spawn().await;
+    let now = app.now();
+    let (from, to) = (now, now + chrono::Duration::weeks(8));
+    // First listing (as the tick would) creates them.
+    let gm = app.token("gm").await;
+    assert_eq!(app.get(&gm, "/api/v1/windows").await.status, 200);
+    assert_eq!(app.get(&gm, "/api/v1/meetings").await.status, 200);
+    let mut conn = app.state.pool.get().await.unwrap();
+    let (windows, meetings) = conn
+        .build_transaction()
+        .read_only()
+        .run::<_, gmud_api::platform::error::ApiError, _>(async |conn| {
+            let w = gmud_api::changes::windows::list(conn, from, to).await?;
+            let m = gmud_api::changes::meetings::list(conn, None, from, to, now).await?;
+            Ok((w, m))
+        })
+        .await
+        .expect("a listing of existing occurrences only reads");
+    assert_eq!((windows.len(), meetings.len()), (8, 8));
+    // Past what exists, the read-only transaction refuses the write: a listing creates them.
+    let later = to + chrono::Duration::weeks(8);
+    let r = conn
+        .build_transaction()
+        .read_only()
+        .run::<_, gmud_api::platform::error::ApiError, _>(async |conn| {
+            gmud_api::changes::windows::list(conn, to, later).await
+        })
+        .await;
+    assert!(r.is_err(), "new occurrences are written");
+}

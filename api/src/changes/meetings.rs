@@ -245,36 +245,64 @@ pub async fn ensure_meetings(
 ) -> ApiResult<Vec<Meeting>> {
     let row = current_policy(conn).await?;
     let policy = policy_from_row(&row)?;
+    // The occurrences' dates, before looking at holidays (only needed to create them).
+    let dates: Vec<NaiveDate> = policy
+        .meetings(from, until, |_| false)
+        .iter()
+        .map(|m| m.occurrence.original_date)
+        .collect();
+    let found = meetings_in(conn, committee_id, &dates, from, until).await?;
+    // Reads read: the daily tick materialises the coming weeks, so a listing writes only when
+    // it reaches past them (or a policy change dropped them).
+    if dates
+        .iter()
+        .all(|d| found.iter().any(|m| m.original_date == *d))
+    {
+        return Ok(found);
+    }
     let (_, cal) = load_calendar(conn, row.calendar_id).await?;
     let occ = policy.meetings(from, until, |d| cal.holiday_on(d).is_some());
-    if !occ.is_empty() {
-        let values: Vec<_> = occ
-            .iter()
-            .map(|m| {
-                (
-                    committee_meetings::committee_id.eq(committee_id),
-                    committee_meetings::original_date.eq(m.occurrence.original_date),
-                    committee_meetings::starts_at.eq(m.occurrence.starts_at),
-                    committee_meetings::ends_at.eq(m.occurrence.ends_at),
-                    committee_meetings::cutoff_at.eq(m.cutoff_at),
-                    committee_meetings::on_holiday.eq(m.on_holiday),
-                    committee_meetings::policy_version.eq(row.version),
-                )
-            })
-            .collect();
-        let created: Vec<Meeting> = diesel::insert_into(committee_meetings::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .returning(Meeting::as_returning())
-            .get_results(conn)
-            .await?;
-        // A meeting's timers are set when it comes to exist, in the same transaction.
-        for m in &created {
-            schedule_meeting_timers(conn, m, now).await?;
-        }
+    let values: Vec<_> = occ
+        .iter()
+        .filter(|m| {
+            !found
+                .iter()
+                .any(|f| f.original_date == m.occurrence.original_date)
+        })
+        .map(|m| {
+            (
+                committee_meetings::committee_id.eq(committee_id),
+                committee_meetings::original_date.eq(m.occurrence.original_date),
+                committee_meetings::starts_at.eq(m.occurrence.starts_at),
+                committee_meetings::ends_at.eq(m.occurrence.ends_at),
+                committee_meetings::cutoff_at.eq(m.cutoff_at),
+                committee_meetings::on_holiday.eq(m.on_holiday),
+                committee_meetings::policy_version.eq(row.version),
+            )
+        })
+        .collect();
+    let created: Vec<Meeting> = diesel::insert_into(committee_meetings::table)
+        .values(values)
+        .on_conflict_do_nothing()
+        .returning(Meeting::as_returning())
+        .get_results(conn)
+        .await?;
+    // A meeting's timers are set when it comes to exist, in the same transaction.
+    for m in &created {
+        schedule_meeting_timers(conn, m, now).await?;
     }
-    let dates: Vec<NaiveDate> = occ.iter().map(|m| m.occurrence.original_date).collect();
-    // Rescheduled occurrences may have moved into or out of the range: select by both.
+    meetings_in(conn, committee_id, &dates, from, until).await
+}
+
+/// The committee's meetings generated for `dates`, or lying in `[from, until)` (a moved
+/// occurrence may have left or entered the range), by start.
+async fn meetings_in(
+    conn: &mut AsyncPgConnection,
+    committee_id: i64,
+    dates: &[NaiveDate],
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> ApiResult<Vec<Meeting>> {
     Ok(committee_meetings::table
         .filter(committee_meetings::committee_id.eq(committee_id))
         .filter(

@@ -375,25 +375,41 @@ pub async fn ensure_windows(
     let row = current_policy(conn).await?;
     let policy = policy_from_row(&row)?;
     let occ = policy.windows(from, until);
-    if !occ.is_empty() {
-        let values: Vec<_> = occ
-            .iter()
-            .map(|w| {
-                (
-                    maintenance_windows::original_date.eq(w.original_date),
-                    maintenance_windows::starts_at.eq(w.starts_at),
-                    maintenance_windows::ends_at.eq(w.ends_at),
-                    maintenance_windows::policy_version.eq(row.version),
-                )
-            })
-            .collect();
-        diesel::insert_into(maintenance_windows::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
-    }
     let dates: Vec<NaiveDate> = occ.iter().map(|w| w.original_date).collect();
+    let found = windows_in(conn, &dates, from, until).await?;
+    // Reads read: the daily tick materialises the coming weeks, so a listing writes only when
+    // it reaches past them (or a policy change dropped them).
+    let missing: Vec<_> = occ
+        .iter()
+        .filter(|w| !found.iter().any(|f| f.original_date == w.original_date))
+        .map(|w| {
+            (
+                maintenance_windows::original_date.eq(w.original_date),
+                maintenance_windows::starts_at.eq(w.starts_at),
+                maintenance_windows::ends_at.eq(w.ends_at),
+                maintenance_windows::policy_version.eq(row.version),
+            )
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    diesel::insert_into(maintenance_windows::table)
+        .values(missing)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    windows_in(conn, &dates, from, until).await
+}
+
+/// The windows generated for `dates`, or lying in `[from, until)` (a flexed occurrence may
+/// have moved into or out of the range), by start.
+async fn windows_in(
+    conn: &mut AsyncPgConnection,
+    dates: &[NaiveDate],
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> ApiResult<Vec<Window>> {
     Ok(maintenance_windows::table
         .filter(
             maintenance_windows::original_date

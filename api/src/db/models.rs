@@ -176,7 +176,7 @@ pub struct StandardTemplate {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = rdms)]
 pub struct Rdm {
     pub id: i64,

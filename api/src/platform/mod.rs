@@ -9,3 +9,4 @@ pub mod input;
 pub mod links;
 pub mod pagination;
 pub mod pool;
+pub mod sql;

@@ -2,6 +2,7 @@
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::{ManagerConfig, RecyclingMethod};
 use diesel_async::AsyncPgConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::fmt;
@@ -38,7 +39,12 @@ fn unreachable(url: &str, e: impl std::error::Error) -> DbSetupError {
 }
 
 pub fn build_pool(url: &str, size: usize) -> Result<Pool, DbSetupError> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    // A connection handed back is checked for an open transaction only, not with a round trip
+    // (`SELECT 1`) before every request: a connection the server dropped fails its first
+    // statement (503), is discarded, and the next request gets a fresh one.
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     DeadPool::builder(manager)
         .max_size(size)
         .build()

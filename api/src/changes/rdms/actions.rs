@@ -7,7 +7,7 @@ use crate::changes::meetings;
 use crate::changes::votes;
 use crate::changes::windows;
 use crate::db::enums::Stored;
-use crate::db::models::{Meeting, Rdm, Window};
+use crate::db::models::{Meeting, Rdm};
 use crate::db::schema::{committees, rdms as t};
 use crate::identity::principal::AuthUser;
 use crate::notify::Notifier;
@@ -57,7 +57,8 @@ pub async fn perform(
         let reason = body.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
         // What the action would change, applied to a copy so the facts reflect it.
         let mut next = rdm.clone();
-        let mut booked: Option<Window> = store::window_of(conn, &rdm).await?;
+        let links = store::links(conn, &rdm).await?;
+        let mut booked = links.window;
         let mut detail = serde_json::json!({});
         match action {
             Action::Schedule => {
@@ -70,7 +71,7 @@ pub async fn perform(
                     })?;
                     next.window_id = Some(w.id);
                     next.planned_start = Some(start);
-                    booked = Some(w);
+                    booked = Some((w.starts_at, w.ends_at));
                 } else {
                     booked = None;
                 }
@@ -78,8 +79,7 @@ pub async fn perform(
             Action::Close if body.review.is_some() => next.review = body.review.clone(),
             _ => {}
         }
-        let has_items = !store::item_ids(conn, id).await?.is_empty();
-        let facts = store::facts(&next, has_items, booked.as_ref(), now)?;
+        let facts = store::facts(&next, !links.item_ids.is_empty(), booked, now);
         let tr = decide(&facts, action, &store::actor(user, &rdm))?;
         if action.requires_reason() && reason.is_none() {
             return Err(ApiError::validation("reason", "required", format!("say why you {action}")));

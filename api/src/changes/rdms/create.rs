@@ -1,17 +1,21 @@
 //! Filing an RDM: the form, its references checked (naming every bad field), priority from
 //! the matrix, a standard change's template, and the first line of its history.
 use super::store::{self, RdmView, CREATORS};
-use crate::db::enums::{Stored, StoredList, StoredOption};
+use crate::changes::notifications;
+use crate::db::enums::{Stored, StoredList};
+use crate::db::schema::sql_types as sql;
 use crate::db::schema::{
-    configuration_items, priority_matrix, rdm_involved_members, rdm_items, rdms as t,
-    standard_templates, users,
+    configuration_items, priority_matrix, rdm_involved_members, rdm_items, users,
 };
+use crate::events::{Entity, Event};
 use crate::identity::principal::AuthUser;
 use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult, FieldError};
 use crate::platform::idempotency::{create_once, Created, Idempotency};
+use crate::platform::sql::{bind, prepared};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::rdm::{Level, Priority, RdmState, RdmType};
 use domain::roles::Role;
@@ -170,12 +174,81 @@ pub async fn create(
 ) -> ApiResult<Created<RdmView>> {
     user.require(CREATORS)?;
     let idem = Idempotency::new(idempotency_key, "POST /api/v1/rdms", body)?;
+    if idem.is_none() {
+        // One write statement: atomic without a transaction of its own.
+        return insert(conn, n, user, body, now).await.map(Created::New);
+    }
     create_once(conn, idem.as_ref(), user.id, now, async |conn| {
         insert(conn, n, user, body, now).await
     })
     .await
 }
 
+/// What the form refers to, checked in one statement: unknown configuration items and
+/// members, the priority from the matrix, and the standard template (if any, and active).
+#[derive(Debug, QueryableByName)]
+struct Checked {
+    #[diesel(sql_type = Array<BigInt>)]
+    unknown_items: Vec<i64>,
+    #[diesel(sql_type = Array<BigInt>)]
+    unknown_members: Vec<i64>,
+    #[diesel(sql_type = Nullable<sql::Priority>)]
+    priority: Option<Priority>,
+    #[diesel(sql_type = Nullable<Text>)]
+    t_description: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    t_implementation_plan: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    t_duration: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    t_rollback_plan: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    t_rollback: Option<i32>,
+}
+
+const CHECK: &str = "SELECT \
+    ARRAY(SELECT DISTINCT x FROM unnest(?::bigint[]) x \
+          WHERE NOT EXISTS (SELECT 1 FROM configuration_items c WHERE c.id = x) ORDER BY x) AS unknown_items, \
+    ARRAY(SELECT DISTINCT x FROM unnest(?::bigint[]) x \
+          WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = x AND ? = ANY(u.roles)) ORDER BY x) AS unknown_members, \
+    (SELECT priority FROM priority_matrix WHERE impact = ? AND urgency = ?) AS priority, \
+    t.description AS t_description, t.implementation_plan AS t_implementation_plan, \
+    t.estimated_duration_minutes AS t_duration, t.rollback_plan AS t_rollback_plan, \
+    t.estimated_rollback_minutes AS t_rollback \
+    FROM (SELECT 1) one LEFT JOIN standard_templates t ON t.id = ? AND t.active";
+
+/// The RDM, its items and members, and the first line of its history, in one statement.
+const INSERT: &str = "WITH r AS ( \
+    INSERT INTO rdms (rdm_type, state, title, description, justification, category, impact, urgency, \
+      priority, risk, implementation_plan, estimated_duration_minutes, rollback_plan, \
+      estimated_rollback_minutes, homologation_evidence, communication_plan, standard_template_id, \
+      requester_id, requester_group, created_at, updated_at) \
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *), \
+  i AS (INSERT INTO rdm_items (rdm_id, item_id) SELECT r.id, x FROM r, unnest(?::bigint[]) x \
+        ON CONFLICT DO NOTHING), \
+  m AS (INSERT INTO rdm_involved_members (rdm_id, user_id) SELECT r.id, x FROM r, unnest(?::bigint[]) x \
+        ON CONFLICT DO NOTHING), \
+  e AS (INSERT INTO events (entity, entity_id, action, to_state, actor_id, at) \
+        SELECT ?, r.id, ?, r.state::text, r.requester_id, r.created_at FROM r RETURNING id AS event_id) \
+  SELECT r.*, e.event_id FROM r, e";
+
+#[derive(Debug, QueryableByName)]
+struct Inserted {
+    #[diesel(embed)]
+    rdm: crate::db::models::Rdm,
+    #[diesel(sql_type = BigInt)]
+    event_id: i64,
+}
+
+/// Sorted, without repeats: how an RDM's items and members are kept and shown.
+fn ids(v: &[i64]) -> Vec<i64> {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Files the RDM: two statements, one to check what it refers to, one to write it all.
 async fn insert(
     conn: &mut AsyncPgConnection,
     n: &Notifier,
@@ -183,12 +256,42 @@ async fn insert(
     body: &NewRdm,
     now: chrono::DateTime<chrono::Utc>,
 ) -> ApiResult<RdmView> {
-    check_references(
-        conn,
-        Some(&body.configuration_item_ids),
-        Some(&body.involved_member_ids),
+    let items = ids(&body.configuration_item_ids);
+    let members = ids(&body.involved_member_ids);
+    let checked: Checked = prepared(
+        CHECK,
+        (
+            bind::<Array<BigInt>, _>(&items),
+            bind::<Array<BigInt>, _>(&members),
+            bind::<sql::UserRole, _>(Role::CommitteeMember),
+            bind::<Nullable<sql::Level>, _>(body.impact),
+            bind::<Nullable<sql::Level>, _>(body.urgency),
+            bind::<Nullable<BigInt>, _>(body.standard_template_id),
+        ),
     )
+    .get_result(conn)
     .await?;
+    let mut errors = Vec::new();
+    if !checked.unknown_items.is_empty() {
+        errors.push(FieldError::new(
+            "configuration_item_ids",
+            "unknown",
+            format!("no configuration item {}", joined(&checked.unknown_items)),
+        ));
+    }
+    if !checked.unknown_members.is_empty() {
+        errors.push(FieldError::new(
+            "involved_member_ids",
+            "unknown",
+            format!(
+                "not committee members: {}",
+                joined(&checked.unknown_members)
+            ),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
     let mut implementation_plan = body.implementation_plan.clone();
     let mut duration = body.estimated_duration_minutes;
     let mut rollback_plan = body.rollback_plan.clone();
@@ -203,20 +306,14 @@ async fn insert(
             ))
         }
         (RdmType::Standard, Some(tid)) => {
-            let t: Option<(String, String, i32, String, i32)> = standard_templates::table
-                .find(tid)
-                .filter(standard_templates::active.eq(true))
-                .select((
-                    standard_templates::description,
-                    standard_templates::implementation_plan,
-                    standard_templates::estimated_duration_minutes,
-                    standard_templates::rollback_plan,
-                    standard_templates::estimated_rollback_minutes,
-                ))
-                .first(conn)
-                .await
-                .optional()?;
-            let Some((d, ip, dur, rp, rb)) = t else {
+            let template = (
+                checked.t_description,
+                checked.t_implementation_plan,
+                checked.t_duration,
+                checked.t_rollback_plan,
+                checked.t_rollback,
+            );
+            let (Some(d), Some(ip), Some(dur), Some(rp), Some(rb)) = template else {
                 return Err(ApiError::validation(
                     "standard_template_id",
                     "unknown",
@@ -247,56 +344,72 @@ async fn insert(
         }
         _ => {}
     }
-    let priority = priority_of(conn, body.impact, body.urgency).await?;
-    let id: i64 = diesel::insert_into(t::table)
-        .values((
-            t::rdm_type.eq(body.rdm_type.db()),
-            t::state.eq(RdmState::Draft.db()),
-            t::title.eq(body.title.trim()),
-            t::description.eq(&description),
-            t::justification.eq(&body.justification),
-            t::category.eq(&body.category),
-            t::impact.eq(body.impact.db()),
-            t::urgency.eq(body.urgency.db()),
-            t::priority.eq(priority.db()),
-            t::risk.eq(body.risk.db()),
-            t::implementation_plan.eq(implementation_plan),
-            t::estimated_duration_minutes.eq(duration),
-            t::rollback_plan.eq(rollback_plan),
-            t::estimated_rollback_minutes.eq(rollback),
-            t::homologation_evidence.eq(&body.homologation_evidence),
-            t::communication_plan.eq(&body.communication_plan),
-            t::standard_template_id.eq(body.standard_template_id),
-            t::requester_id.eq(user.id),
-            t::requester_group.eq(&body.requester_group),
-            t::created_at.eq(now),
-            t::updated_at.eq(now),
-        ))
-        .returning(t::id)
-        .get_result(conn)
-        .await?;
-    replace_links(
-        conn,
-        id,
-        Some(&body.configuration_item_ids),
-        Some(&body.involved_member_ids),
+    let row: Inserted = prepared(
+        INSERT,
+        (
+            (
+                bind::<sql::RdmType, _>(body.rdm_type),
+                bind::<sql::RdmState, _>(RdmState::Draft),
+                bind::<Text, _>(body.title.trim()),
+                bind::<Text, _>(&description),
+                bind::<Text, _>(&body.justification),
+                bind::<Nullable<Text>, _>(&body.category),
+                bind::<Nullable<sql::Level>, _>(body.impact),
+                bind::<Nullable<sql::Level>, _>(body.urgency),
+                bind::<Nullable<sql::Priority>, _>(checked.priority),
+                bind::<Nullable<sql::Level>, _>(body.risk),
+                bind::<Nullable<Text>, _>(&implementation_plan),
+            ),
+            (
+                bind::<Nullable<Integer>, _>(duration),
+                bind::<Nullable<Text>, _>(&rollback_plan),
+                bind::<Nullable<Integer>, _>(rollback),
+                bind::<Nullable<Text>, _>(&body.homologation_evidence),
+                bind::<Nullable<Text>, _>(&body.communication_plan),
+                bind::<Nullable<BigInt>, _>(body.standard_template_id),
+                bind::<BigInt, _>(user.id),
+                bind::<Nullable<Text>, _>(&body.requester_group),
+                bind::<Timestamptz, _>(now),
+                bind::<Timestamptz, _>(now),
+            ),
+            (
+                bind::<Array<BigInt>, _>(&items),
+                bind::<Array<BigInt>, _>(&members),
+                bind::<sql::EntityKind, _>(Entity::Rdm),
+                bind::<Text, _>("create"),
+            ),
+        ),
     )
+    .get_result(conn)
     .await?;
-    store::record(
-        conn,
-        n,
-        id,
-        "create",
-        None,
-        RdmState::Draft,
-        Some(user.id),
-        None,
-        serde_json::json!({}),
-        now,
-    )
-    .await?;
-    let rdm = store::find(conn, id).await?;
-    store::view(conn, rdm, user, now).await
+    let rdm = row.rdm;
+    // What the creation notifies follows from its event (today: nothing).
+    let event = Event {
+        id: row.event_id,
+        entity: Entity::Rdm,
+        entity_id: rdm.id,
+        action: "create".into(),
+        from_state: None,
+        to_state: Some(rdm.state.as_str().into()),
+        actor_id: Some(user.id),
+        reason: None,
+        detail: serde_json::json!({}),
+        at: now,
+    };
+    notifications::on_event(conn, n, &event, now).await?;
+    let links = store::Links {
+        item_ids: items,
+        involved_ids: members,
+        window: None,
+    };
+    Ok(store::view_of(store::Full { rdm, links }, user, now))
+}
+
+fn joined(ids: &[i64]) -> String {
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub async fn replace_links(

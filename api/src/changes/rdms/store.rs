@@ -3,17 +3,17 @@
 use crate::changes::labels;
 use crate::changes::log;
 use crate::db::enums::Stored;
-use crate::db::models::{Rdm, Window};
-use crate::db::schema::{
-    maintenance_windows, rdm_involved_members, rdm_items, rdms, standard_templates,
-};
+use crate::db::models::Rdm;
+use crate::db::schema::{rdm_items, rdms, standard_templates};
 use crate::events::{Entity, Event, NewEvent};
 use crate::identity::principal::AuthUser;
 use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult};
 pub use crate::platform::input::check_if_match;
+use crate::platform::sql::{bind, prepared};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Nullable, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::rdm::{Action, Actor, Level, RdmFacts, RdmState, RdmType, Transition};
 use domain::roles::Role;
@@ -67,28 +67,6 @@ pub async fn item_ids(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<Vec<i6
         .await?)
 }
 
-pub async fn involved_ids(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<Vec<i64>> {
-    Ok(rdm_involved_members::table
-        .filter(rdm_involved_members::rdm_id.eq(id))
-        .select(rdm_involved_members::user_id)
-        .order(rdm_involved_members::user_id)
-        .load(conn)
-        .await?)
-}
-
-pub async fn window_of(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Option<Window>> {
-    match rdm.window_id {
-        None => Ok(None),
-        Some(w) => Ok(Some(
-            maintenance_windows::table
-                .find(w)
-                .select(Window::as_select())
-                .first(conn)
-                .await?,
-        )),
-    }
-}
-
 fn filled(s: &Option<String>) -> bool {
     s.as_deref().is_some_and(|s| !s.trim().is_empty())
 }
@@ -102,18 +80,13 @@ pub fn needs(rdm: &Rdm) -> (Duration, Duration) {
 }
 
 /// What the state machine needs to know, derived from the stored RDM and `now`.
-pub fn facts(
-    rdm: &Rdm,
-    has_items: bool,
-    window: Option<&Window>,
-    now: DateTime<Utc>,
-) -> ApiResult<RdmFacts> {
-    let inside_window = window.is_some_and(|w| {
+pub fn facts(rdm: &Rdm, has_items: bool, window: Option<Bounds>, now: DateTime<Utc>) -> RdmFacts {
+    let inside_window = window.is_some_and(|(starts, ends)| {
         let (d, r) = needs(rdm);
-        let start = rdm.planned_start.unwrap_or(w.starts_at);
-        may_start_in_window(w.starts_at, w.ends_at, start, d, r, now)
+        let start = rdm.planned_start.unwrap_or(starts);
+        may_start_in_window(starts, ends, start, d, r, now)
     });
-    Ok(RdmFacts {
+    RdmFacts {
         rdm_type: rdm.rdm_type,
         state: rdm.state,
         risk: rdm.risk,
@@ -129,7 +102,7 @@ pub fn facts(
         has_window: window.is_some(),
         inside_window,
         has_review: filled(&rdm.review),
-    })
+    }
 }
 
 pub fn actor(user: &AuthUser, rdm: &Rdm) -> Actor {
@@ -144,9 +117,110 @@ pub async fn load_facts(
     rdm: &Rdm,
     now: DateTime<Utc>,
 ) -> ApiResult<RdmFacts> {
-    let has_items = !item_ids(conn, rdm.id).await?.is_empty();
-    let window = window_of(conn, rdm).await?;
-    facts(rdm, has_items, window.as_ref(), now)
+    let links = links(conn, rdm).await?;
+    Ok(facts(rdm, !links.item_ids.is_empty(), links.window, now))
+}
+
+/// A window's start and end.
+pub type Bounds = (DateTime<Utc>, DateTime<Utc>);
+
+/// What an RDM links to: its configuration items, the members it involves, its window.
+#[derive(Debug, Clone, Default)]
+pub struct Links {
+    pub item_ids: Vec<i64>,
+    pub involved_ids: Vec<i64>,
+    pub window: Option<Bounds>,
+}
+
+/// [`Links`] as a statement returns them.
+#[derive(Debug, QueryableByName)]
+struct LinksRow {
+    #[diesel(sql_type = Array<BigInt>)]
+    item_ids: Vec<i64>,
+    #[diesel(sql_type = Array<BigInt>)]
+    involved_ids: Vec<i64>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    window_starts_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    window_ends_at: Option<DateTime<Utc>>,
+}
+
+impl From<LinksRow> for Links {
+    fn from(r: LinksRow) -> Self {
+        Links {
+            item_ids: r.item_ids,
+            involved_ids: r.involved_ids,
+            window: r.window_starts_at.zip(r.window_ends_at),
+        }
+    }
+}
+
+/// The columns of an RDM row and of what it links to, as one SELECT reads them.
+macro_rules! rdm_with_links {
+    ($rdm:literal) => {
+        concat!(
+            "r.id, r.rdm_type, r.state, r.title, r.description, r.justification, r.category, r.impact, \
+             r.urgency, r.priority, r.risk, r.technical_opinion, r.implementation_plan, \
+             r.estimated_duration_minutes, r.rollback_plan, r.estimated_rollback_minutes, \
+             r.homologation_evidence, r.communication_plan, r.customers_notified_at, \
+             r.customers_notification, r.review, r.standard_template_id, r.requester_id, \
+             r.requester_group, r.committee_id, r.meeting_id, r.window_id, r.planned_start, r.version, \
+             r.revision, r.created_at, r.updated_at, \
+             ARRAY(SELECT item_id FROM rdm_items WHERE rdm_id = r.id ORDER BY item_id) AS item_ids, \
+             ARRAY(SELECT user_id FROM rdm_involved_members WHERE rdm_id = r.id ORDER BY user_id) AS involved_ids, \
+             w.starts_at AS window_starts_at, w.ends_at AS window_ends_at \
+             FROM ", $rdm, " r LEFT JOIN maintenance_windows w ON w.id = r.window_id"
+        )
+    };
+}
+
+/// An RDM with what it links to.
+#[derive(Debug, Clone)]
+pub struct Full {
+    pub rdm: Rdm,
+    pub links: Links,
+}
+
+#[derive(Debug, QueryableByName)]
+struct FullRow {
+    #[diesel(embed)]
+    rdm: Rdm,
+    #[diesel(embed)]
+    links: LinksRow,
+}
+
+/// RDM `id` with its links, in one statement (a read: GET /rdms/{id}).
+pub async fn find_full(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<Full> {
+    let full: Option<FullRow> = prepared(
+        concat!("SELECT ", rdm_with_links!("rdms"), " WHERE r.id = ?"),
+        bind::<BigInt, _>(id),
+    )
+    .get_result(conn)
+    .await
+    .optional()?;
+    let full = full.ok_or_else(|| ApiError::not_found(format!("RDM {id}")))?;
+    Ok(Full {
+        rdm: full.rdm,
+        links: full.links.into(),
+    })
+}
+
+/// What `rdm` links to, in one statement.
+pub async fn links(conn: &mut AsyncPgConnection, rdm: &Rdm) -> ApiResult<Links> {
+    let l: LinksRow = prepared(
+        "SELECT ARRAY(SELECT item_id FROM rdm_items WHERE rdm_id = ? ORDER BY item_id) AS item_ids, \
+                ARRAY(SELECT user_id FROM rdm_involved_members WHERE rdm_id = ? ORDER BY user_id) AS involved_ids, \
+                w.starts_at AS window_starts_at, w.ends_at AS window_ends_at \
+         FROM (SELECT 1) one LEFT JOIN maintenance_windows w ON w.id = ?",
+        (
+            bind::<BigInt, _>(rdm.id),
+            bind::<BigInt, _>(rdm.id),
+            bind::<Nullable<BigInt>, _>(rdm.window_id),
+        ),
+    )
+    .get_result(conn)
+    .await?;
+    Ok(l.into())
 }
 
 /// Appends one line of the RDM's history (an event on the RDM), and what it notifies.
@@ -284,22 +358,27 @@ pub struct RdmView {
 
 pub use labels::number;
 
+/// The RDM as `user` sees it now (one statement for what it links to).
 pub async fn view(
     conn: &mut AsyncPgConnection,
     rdm: Rdm,
     user: &AuthUser,
     now: DateTime<Utc>,
 ) -> ApiResult<RdmView> {
-    let items = item_ids(conn, rdm.id).await?;
-    let involved = involved_ids(conn, rdm.id).await?;
-    let window = window_of(conn, &rdm).await?;
-    let f = facts(&rdm, !items.is_empty(), window.as_ref(), now)?;
+    let links = links(conn, &rdm).await?;
+    Ok(view_of(Full { rdm, links }, user, now))
+}
+
+/// The RDM as `user` sees it now, from what was read (no statement).
+pub fn view_of(full: Full, user: &AuthUser, now: DateTime<Utc>) -> RdmView {
+    let Full { rdm, links } = full;
+    let f = facts(&rdm, !links.item_ids.is_empty(), links.window, now);
     let allowed = domain::rdm::allowed_actions(&f, &actor(user, &rdm));
-    Ok(RdmView {
+    RdmView {
         id: rdm.id,
         number: number(rdm.id),
-        rdm_type: f.rdm_type,
-        state: f.state,
+        rdm_type: rdm.rdm_type,
+        state: rdm.state,
         impact: rdm.impact,
         urgency: rdm.urgency,
         risk: rdm.risk,
@@ -325,14 +404,14 @@ pub async fn view(
         meeting_id: rdm.meeting_id,
         window_id: rdm.window_id,
         planned_start: rdm.planned_start,
-        configuration_item_ids: items,
-        involved_member_ids: involved,
+        configuration_item_ids: links.item_ids,
+        involved_member_ids: links.involved_ids,
         version: rdm.version,
         revision: rdm.revision,
         created_at: rdm.created_at,
         updated_at: rdm.updated_at,
         allowed_actions: allowed,
-    })
+    }
 }
 
 /// The RDMs awaiting committee `committee_id`'s vote, by id.

@@ -21,8 +21,11 @@ pub async fn get_rdm(
 ) -> ApiResult<HttpResponse> {
     user.require(STAFF)?;
     let mut conn = state.pool.get().await?;
-    let rdm = store::find(&mut conn, *id).await?;
-    let view = store::view(&mut conn, rdm, &user, state.clock.now()).await?;
+    let view = store::view_of(
+        store::find_full(&mut conn, *id).await?,
+        &user,
+        state.clock.now(),
+    );
     Ok(HttpResponse::Ok()
         .insert_header((ETAG, etag(view.version)))
         .json(view))
