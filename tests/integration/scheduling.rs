@@ -979,7 +979,6 @@ async fn concurrent_policy_changes_never_share_a_version() {
 /// them), a listing runs in a read-only transaction; only a range past them creates occurrences.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_windows_and_meetings_writes_nothing_once_they_exist() {
-    use diesel_async::AsyncConnection;
     let app = TestApp::spawn().await;
     let now = app.now();
     let (from, to) = (now, now + chrono::Duration::weeks(8));
