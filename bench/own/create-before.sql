@@ -1,4 +1,4 @@
--- pgbench: the statements POST /api/v1/rdms runs, in one transaction.
+-- pgbench: the statements POST /api/v1/rdms ran before the layered api/ (7c47c0c), in one transaction.
 BEGIN;
 SELECT id FROM configuration_items WHERE id = ANY(ARRAY[1,2]::bigint[]);
 SELECT id FROM users WHERE id = ANY(ARRAY[]::bigint[]) AND roles @> ARRAY['committee_member'];
