@@ -176,7 +176,9 @@ pub struct StandardTemplate {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
+#[derive(
+    Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable, serde::Deserialize,
+)]
 #[diesel(table_name = rdms)]
 pub struct Rdm {
     pub id: i64,

@@ -3,6 +3,7 @@
 use super::store::{self, RdmView, CREATORS};
 use crate::changes::notifications;
 use crate::db::enums::{Stored, StoredList};
+use crate::db::models::Rdm;
 use crate::db::schema::sql_types as sql;
 use crate::db::schema::{
     configuration_items, priority_matrix, rdm_involved_members, rdm_items, users,
@@ -15,7 +16,7 @@ use crate::platform::idempotency::{create_once, Created, Idempotency};
 use crate::platform::sql::{bind, prepared};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::rdm::{Level, Priority, RdmState, RdmType};
 use domain::roles::Role;
@@ -184,60 +185,56 @@ pub async fn create(
     .await
 }
 
-/// What the form refers to, checked in one statement: unknown configuration items and
-/// members, the priority from the matrix, and the standard template (if any, and active).
-#[derive(Debug, QueryableByName)]
-struct Checked {
-    #[diesel(sql_type = Array<BigInt>)]
-    unknown_items: Vec<i64>,
-    #[diesel(sql_type = Array<BigInt>)]
-    unknown_members: Vec<i64>,
-    #[diesel(sql_type = Nullable<sql::Priority>)]
-    priority: Option<Priority>,
-    #[diesel(sql_type = Nullable<Text>)]
-    t_description: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    t_implementation_plan: Option<String>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    t_duration: Option<i32>,
-    #[diesel(sql_type = Nullable<Text>)]
-    t_rollback_plan: Option<String>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    t_rollback: Option<i32>,
-}
-
-const CHECK: &str = "SELECT \
-    ARRAY(SELECT DISTINCT x FROM unnest(?::bigint[]) x \
-          WHERE NOT EXISTS (SELECT 1 FROM configuration_items c WHERE c.id = x) ORDER BY x) AS unknown_items, \
-    ARRAY(SELECT DISTINCT x FROM unnest(?::bigint[]) x \
-          WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = x AND ? = ANY(u.roles)) ORDER BY x) AS unknown_members, \
-    (SELECT priority FROM priority_matrix WHERE impact = ? AND urgency = ?) AS priority, \
-    t.description AS t_description, t.implementation_plan AS t_implementation_plan, \
-    t.estimated_duration_minutes AS t_duration, t.rollback_plan AS t_rollback_plan, \
-    t.estimated_rollback_minutes AS t_rollback \
-    FROM (SELECT 1) one LEFT JOIN standard_templates t ON t.id = ? AND t.active";
-
-/// The RDM, its items and members, and the first line of its history, in one statement.
-const INSERT: &str = "WITH r AS ( \
+/// One statement files the RDM: it checks what the form refers to (unknown configuration
+/// items and members, the standard template), takes the priority from the matrix and the
+/// template's plan, and, only if every check passed, writes the RDM, its items and members
+/// and the first line of its history. It returns what the checks found, and the RDM written.
+const CREATE: &str = "WITH chk AS ( \
+    SELECT \
+      ARRAY(SELECT DISTINCT x FROM unnest(?::bigint[]) x \
+            WHERE NOT EXISTS (SELECT 1 FROM configuration_items c WHERE c.id = x) ORDER BY x) AS unknown_items, \
+      ARRAY(SELECT DISTINCT x FROM unnest(?::bigint[]) x \
+            WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = x AND ? = ANY(u.roles)) ORDER BY x) AS unknown_members, \
+      (SELECT priority FROM priority_matrix WHERE impact = ? AND urgency = ?) AS priority, \
+      t.id AS template_id, t.description AS t_description, t.implementation_plan AS t_plan, \
+      t.estimated_duration_minutes AS t_duration, t.rollback_plan AS t_rollback_plan, \
+      t.estimated_rollback_minutes AS t_rollback \
+    FROM (SELECT 1) one LEFT JOIN standard_templates t ON t.id = ? AND t.active), \
+  r AS ( \
     INSERT INTO rdms (rdm_type, state, title, description, justification, category, impact, urgency, \
       priority, risk, implementation_plan, estimated_duration_minutes, rollback_plan, \
       estimated_rollback_minutes, homologation_evidence, communication_plan, standard_template_id, \
       requester_id, requester_group, created_at, updated_at) \
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *), \
+    SELECT ?, ?, ?, CASE WHEN chk.template_id IS NOT NULL AND btrim(?) = '' THEN chk.t_description ELSE ? END, \
+      ?, ?, ?, ?, chk.priority, ?, COALESCE(chk.t_plan, ?), COALESCE(chk.t_duration, ?), \
+      COALESCE(chk.t_rollback_plan, ?), COALESCE(chk.t_rollback, ?), ?, ?, chk.template_id, ?, ?, ?, ? \
+    FROM chk \
+    WHERE cardinality(chk.unknown_items) = 0 AND cardinality(chk.unknown_members) = 0 \
+      AND (? IS NULL OR chk.template_id IS NOT NULL) AND ? \
+    RETURNING *), \
   i AS (INSERT INTO rdm_items (rdm_id, item_id) SELECT r.id, x FROM r, unnest(?::bigint[]) x \
         ON CONFLICT DO NOTHING), \
   m AS (INSERT INTO rdm_involved_members (rdm_id, user_id) SELECT r.id, x FROM r, unnest(?::bigint[]) x \
         ON CONFLICT DO NOTHING), \
   e AS (INSERT INTO events (entity, entity_id, action, to_state, actor_id, at) \
         SELECT ?, r.id, ?, r.state::text, r.requester_id, r.created_at FROM r RETURNING id AS event_id) \
-  SELECT r.*, e.event_id FROM r, e";
+  SELECT chk.unknown_items, chk.unknown_members, chk.template_id IS NOT NULL AS template_found, \
+    to_jsonb(r) - 'search' AS rdm, e.event_id \
+  FROM chk LEFT JOIN r ON true LEFT JOIN e ON true";
 
 #[derive(Debug, QueryableByName)]
-struct Inserted {
-    #[diesel(embed)]
-    rdm: crate::db::models::Rdm,
-    #[diesel(sql_type = BigInt)]
-    event_id: i64,
+struct Filed {
+    #[diesel(sql_type = Array<BigInt>)]
+    unknown_items: Vec<i64>,
+    #[diesel(sql_type = Array<BigInt>)]
+    unknown_members: Vec<i64>,
+    #[diesel(sql_type = Bool)]
+    template_found: bool,
+    /// The RDM written; null when a check failed and nothing was.
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    rdm: Option<serde_json::Value>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    event_id: Option<i64>,
 }
 
 /// Sorted, without repeats: how an RDM's items and members are kept and shown.
@@ -248,7 +245,32 @@ fn ids(v: &[i64]) -> Vec<i64> {
     v
 }
 
-/// Files the RDM: two statements, one to check what it refers to, one to write it all.
+/// The rules between the form's fields (no database needed): a standard change names its
+/// template and takes its plan, times and rollback from it; only standard changes do.
+fn check_template_fields(body: &NewRdm) -> ApiResult<()> {
+    match (body.rdm_type, body.standard_template_id) {
+        (RdmType::Standard, None) => Err(ApiError::validation(
+            "standard_template_id",
+            "required",
+            "a standard change names its pre-approved template",
+        )),
+        // Pre-approved means the template's plan, times and rollback: nothing else.
+        (RdmType::Standard, Some(_)) => template_owned(
+            body.implementation_plan.is_some(),
+            body.estimated_duration_minutes.is_some(),
+            body.rollback_plan.is_some(),
+            body.estimated_rollback_minutes.is_some(),
+        ),
+        (_, Some(_)) => Err(ApiError::validation(
+            "standard_template_id",
+            "invalid",
+            "only standard changes use a template",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Files the RDM in one statement.
 async fn insert(
     conn: &mut AsyncPgConnection,
     n: &Notifier,
@@ -256,121 +278,47 @@ async fn insert(
     body: &NewRdm,
     now: chrono::DateTime<chrono::Utc>,
 ) -> ApiResult<RdmView> {
+    // Checked first but reported with the rest: the statement writes nothing unless all pass.
+    let form = check_template_fields(body);
     let items = ids(&body.configuration_item_ids);
     let members = ids(&body.involved_member_ids);
-    let checked: Checked = prepared(
-        CHECK,
+    let template = body.standard_template_id;
+    let filed: Filed = prepared(
+        CREATE,
         (
-            bind::<Array<BigInt>, _>(&items),
-            bind::<Array<BigInt>, _>(&members),
-            bind::<sql::UserRole, _>(Role::CommitteeMember),
-            bind::<Nullable<sql::Level>, _>(body.impact),
-            bind::<Nullable<sql::Level>, _>(body.urgency),
-            bind::<Nullable<BigInt>, _>(body.standard_template_id),
-        ),
-    )
-    .get_result(conn)
-    .await?;
-    let mut errors = Vec::new();
-    if !checked.unknown_items.is_empty() {
-        errors.push(FieldError::new(
-            "configuration_item_ids",
-            "unknown",
-            format!("no configuration item {}", joined(&checked.unknown_items)),
-        ));
-    }
-    if !checked.unknown_members.is_empty() {
-        errors.push(FieldError::new(
-            "involved_member_ids",
-            "unknown",
-            format!(
-                "not committee members: {}",
-                joined(&checked.unknown_members)
+            (
+                bind::<Array<BigInt>, _>(&items),
+                bind::<Array<BigInt>, _>(&members),
+                bind::<sql::UserRole, _>(Role::CommitteeMember),
+                bind::<Nullable<sql::Level>, _>(body.impact),
+                bind::<Nullable<sql::Level>, _>(body.urgency),
+                bind::<Nullable<BigInt>, _>(template),
             ),
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let mut implementation_plan = body.implementation_plan.clone();
-    let mut duration = body.estimated_duration_minutes;
-    let mut rollback_plan = body.rollback_plan.clone();
-    let mut rollback = body.estimated_rollback_minutes;
-    let mut description = body.description.clone();
-    match (body.rdm_type, body.standard_template_id) {
-        (RdmType::Standard, None) => {
-            return Err(ApiError::validation(
-                "standard_template_id",
-                "required",
-                "a standard change names its pre-approved template",
-            ))
-        }
-        (RdmType::Standard, Some(tid)) => {
-            let template = (
-                checked.t_description,
-                checked.t_implementation_plan,
-                checked.t_duration,
-                checked.t_rollback_plan,
-                checked.t_rollback,
-            );
-            let (Some(d), Some(ip), Some(dur), Some(rp), Some(rb)) = template else {
-                return Err(ApiError::validation(
-                    "standard_template_id",
-                    "unknown",
-                    format!("no active standard template {tid}"),
-                ));
-            };
-            if description.trim().is_empty() {
-                description = d;
-            }
-            // Pre-approved means the template's plan, times and rollback: nothing else.
-            template_owned(
-                body.implementation_plan.is_some(),
-                body.estimated_duration_minutes.is_some(),
-                body.rollback_plan.is_some(),
-                body.estimated_rollback_minutes.is_some(),
-            )?;
-            implementation_plan = Some(ip);
-            duration = Some(dur);
-            rollback_plan = Some(rp);
-            rollback = Some(rb);
-        }
-        (_, Some(_)) => {
-            return Err(ApiError::validation(
-                "standard_template_id",
-                "invalid",
-                "only standard changes use a template",
-            ))
-        }
-        _ => {}
-    }
-    let row: Inserted = prepared(
-        INSERT,
-        (
             (
                 bind::<sql::RdmType, _>(body.rdm_type),
                 bind::<sql::RdmState, _>(RdmState::Draft),
                 bind::<Text, _>(body.title.trim()),
-                bind::<Text, _>(&description),
+                bind::<Text, _>(&body.description),
+                bind::<Text, _>(&body.description),
                 bind::<Text, _>(&body.justification),
                 bind::<Nullable<Text>, _>(&body.category),
                 bind::<Nullable<sql::Level>, _>(body.impact),
                 bind::<Nullable<sql::Level>, _>(body.urgency),
-                bind::<Nullable<sql::Priority>, _>(checked.priority),
                 bind::<Nullable<sql::Level>, _>(body.risk),
-                bind::<Nullable<Text>, _>(&implementation_plan),
+                bind::<Nullable<Text>, _>(&body.implementation_plan),
+                bind::<Nullable<Integer>, _>(body.estimated_duration_minutes),
             ),
             (
-                bind::<Nullable<Integer>, _>(duration),
-                bind::<Nullable<Text>, _>(&rollback_plan),
-                bind::<Nullable<Integer>, _>(rollback),
+                bind::<Nullable<Text>, _>(&body.rollback_plan),
+                bind::<Nullable<Integer>, _>(body.estimated_rollback_minutes),
                 bind::<Nullable<Text>, _>(&body.homologation_evidence),
                 bind::<Nullable<Text>, _>(&body.communication_plan),
-                bind::<Nullable<BigInt>, _>(body.standard_template_id),
                 bind::<BigInt, _>(user.id),
                 bind::<Nullable<Text>, _>(&body.requester_group),
                 bind::<Timestamptz, _>(now),
                 bind::<Timestamptz, _>(now),
+                bind::<Nullable<BigInt>, _>(template),
+                bind::<Bool, _>(form.is_ok()),
             ),
             (
                 bind::<Array<BigInt>, _>(&items),
@@ -382,10 +330,45 @@ async fn insert(
     )
     .get_result(conn)
     .await?;
-    let rdm = row.rdm;
+    let mut errors = match form {
+        Err(ApiError::Validation(e)) => e,
+        Err(other) => return Err(other),
+        Ok(()) => Vec::new(),
+    };
+    if !filed.unknown_items.is_empty() {
+        errors.push(FieldError::new(
+            "configuration_item_ids",
+            "unknown",
+            format!("no configuration item {}", joined(&filed.unknown_items)),
+        ));
+    }
+    if !filed.unknown_members.is_empty() {
+        errors.push(FieldError::new(
+            "involved_member_ids",
+            "unknown",
+            format!("not committee members: {}", joined(&filed.unknown_members)),
+        ));
+    }
+    if let (Some(tid), false, RdmType::Standard) = (template, filed.template_found, body.rdm_type) {
+        errors.push(FieldError::new(
+            "standard_template_id",
+            "unknown",
+            format!("no active standard template {tid}"),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let (Some(rdm), Some(event_id)) = (filed.rdm, filed.event_id) else {
+        return Err(ApiError::internal(
+            "the RDM passed its checks but was not written",
+        ));
+    };
+    let rdm: Rdm = serde_json::from_value(rdm)
+        .map_err(|e| ApiError::context("reading the RDM just written", e))?;
     // What the creation notifies follows from its event (today: nothing).
     let event = Event {
-        id: row.event_id,
+        id: event_id,
         entity: Entity::Rdm,
         entity_id: rdm.id,
         action: "create".into(),
