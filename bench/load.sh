@@ -65,6 +65,9 @@ for round in $(seq 1 "$rounds"); do
   echo "api_create $(echo "$w" | wrk_rps)" >>"$out"
   echo "pgbench_least_create $(pgb -f /tmp/least-create.sql)" >>"$out"
   echo "pgbench_own_create $(pgb -f /tmp/own-create.sql)" >>"$out"
+  # The create runs just added tens of thousands of rows; autovacuum's ANALYZE lags behind,
+  # and stale statistics turn the window listing's join into a parallel scan of rdm_items.
+  psql "$pg/$db" -qc 'ANALYZE'
   export MAX_ID=$(psql "$pg/$db" -Atc 'select max(id) from rdms')
   w=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/read.lua $api)
   read_rps=$(echo "$w" | wrk_rps)

@@ -238,7 +238,16 @@ impl TestApp {
             .smtp_timeout
             .unwrap_or(std::time::Duration::from_secs(5));
         let state = instance_state(&db_url, &clock, &smtp, &base, timeout);
-        let server = gmud_api::http::serve(listener, state.clone(), Some(2)).expect("serve");
+        let server = gmud_api::http::serve(
+            listener,
+            state.clone(),
+            2,
+            gmud_api::platform::pool::PoolSpec {
+                url: db_url.clone(),
+                size: 8,
+            },
+        )
+        .expect("serve");
         tokio::spawn(server);
         TestApp {
             base,

@@ -38,6 +38,27 @@ fn unreachable(url: &str, e: impl std::error::Error) -> DbSetupError {
     ))
 }
 
+/// Where and how many connections: what an HTTP worker builds its own pool from.
+#[derive(Clone)]
+pub struct PoolSpec {
+    pub url: String,
+    pub size: usize,
+}
+
+impl PoolSpec {
+    /// `self.size` shared evenly by `parts` pools (each at least one connection).
+    pub fn share(&self, parts: usize) -> PoolSpec {
+        PoolSpec {
+            url: self.url.clone(),
+            size: self.size.div_ceil(parts.max(1)).max(1),
+        }
+    }
+
+    pub fn build(&self) -> Result<Pool, DbSetupError> {
+        build_pool(&self.url, self.size)
+    }
+}
+
 pub fn build_pool(url: &str, size: usize) -> Result<Pool, DbSetupError> {
     // A connection handed back is checked for an open transaction only, not with a round trip
     // (`SELECT 1`) before every request: a connection the server dropped fails its first
