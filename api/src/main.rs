@@ -306,9 +306,9 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     println!("    {:<16} {}", u.username, roles.join(", "));
                 }
             }
-            let workers = server.workers.unwrap_or_else(|| {
-                std::thread::available_parallelism().map_or(1, |n| n.get())
-            });
+            let workers = server
+                .workers
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let pool = gmud_api::platform::pool::PoolSpec {
                 url: cli.db.database_url.clone(),
                 size: cli.db.db_pool_size,
