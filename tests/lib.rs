@@ -17,6 +17,8 @@ pub use serde_json::json;
 pub use smtp::{Mail, Mode as SmtpMode, SmtpSink};
 
 pub const DEMO_PASSWORD: &str = "gmud-demo";
+/// The secret every test app signs its access tokens with.
+pub const JWT_SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
 
 /// Where the tests' databases live. `TEST_DATABASE_URL` names the server (any database name).
 fn server_url() -> String {
@@ -181,6 +183,10 @@ pub struct Options {
     pub smtp_down: bool,
     /// How long the mailer waits on the SMTP server (default 5 s).
     pub smtp_timeout: Option<std::time::Duration>,
+    /// Login attempts a minute from one address (default: the server's).
+    pub logins_per_address_per_minute: Option<u32>,
+    /// Passwords checked at once (default: the server's).
+    pub password_checks: Option<usize>,
 }
 
 /// The vote-link key of every test app.
@@ -237,7 +243,15 @@ impl TestApp {
         let timeout = opts
             .smtp_timeout
             .unwrap_or(std::time::Duration::from_secs(5));
-        let state = instance_state(&db_url, &clock, &smtp, &base, timeout);
+        let mut state = instance_state(&db_url, &clock, &smtp, &base, timeout);
+        if opts.logins_per_address_per_minute.is_some() || opts.password_checks.is_some() {
+            state = state.with_login_limits(
+                opts.logins_per_address_per_minute
+                    .unwrap_or(gmud_api::app::DEFAULT_LOGINS_PER_ADDRESS_PER_MINUTE),
+                opts.password_checks
+                    .unwrap_or_else(gmud_api::identity::passwords::PasswordChecks::default_permits),
+            );
+        }
         let server = gmud_api::http::serve(
             listener,
             state.clone(),
@@ -271,6 +285,26 @@ impl TestApp {
             &self.base,
             std::time::Duration::from_secs(5),
         )
+    }
+
+    /// Another HTTP server on the same database and clock (a second instance behind the same
+    /// load balancer): its base URL and state.
+    pub async fn another_server(&self) -> (String, AppState) {
+        let state = self.another_instance();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let server = gmud_api::http::serve(
+            listener,
+            state.clone(),
+            1,
+            gmud_api::platform::pool::PoolSpec {
+                url: self.db_url.clone(),
+                size: 4,
+            },
+        )
+        .expect("serve");
+        tokio::spawn(server);
+        (base, state)
     }
 
     /// Runs the due jobs, as the server's workers would (mail goes out through SMTP).
@@ -449,10 +483,7 @@ fn instance_state(
     AppState::new(
         gmud_api::platform::pool::build_pool(db_url, 8).expect("pool"),
         Arc::new(clock.clone()),
-        JwtKeys::new(
-            b"test-secret-test-secret-test-secret!",
-            chrono::Duration::minutes(15),
-        ),
+        JwtKeys::new(JWT_SECRET, chrono::Duration::minutes(15)),
         gmud_api::notify::mail::Mailer::new(
             "gmud <gmud@gmud.test>",
             Some(&smtp.url()),

@@ -4,6 +4,9 @@ use crate::changes::calendar_tick::CalendarTick;
 use crate::changes::delegations::DelegationStarts;
 use crate::changes::meetings::{HolidayNotice, MeetingCutoff, MeetingEnd, MeetingStart};
 use crate::changes::votes::CmeReminder;
+use crate::identity::access::AccessCache;
+use crate::identity::passwords::PasswordChecks;
+use crate::identity::throttle::LoginThrottle;
 use crate::identity::tokens::JwtKeys;
 use crate::notify::mail::{Mailer, OutgoingMail};
 use crate::notify::Notifier;
@@ -12,7 +15,13 @@ use crate::platform::error::ApiResult;
 use crate::platform::pool::Pool;
 use crate::queue::prune::{self, PruneJobs, Retention};
 use crate::queue::{Provides, Registry, Worker};
+use domain::login::LoginBackoff;
 use std::sync::Arc;
+
+/// Login attempts a minute from one client address, by default.
+pub const DEFAULT_LOGINS_PER_ADDRESS_PER_MINUTE: u32 = 30;
+/// How long a login waits for a free password check before 503.
+const PASSWORD_CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Everything a handler or a job may use, typed. No globals.
 #[derive(Clone)]
@@ -24,6 +33,12 @@ pub struct AppState {
     pub notifier: Notifier,
     pub registry: Arc<Registry<AppState>>,
     pub retention: Retention,
+    /// Each user's current access, for the tokens presented.
+    pub access: AccessCache,
+    pub login_throttle: Arc<LoginThrottle>,
+    pub password_checks: PasswordChecks,
+    /// Whether the client address is taken from `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 impl AppState {
@@ -36,6 +51,17 @@ impl AppState {
     ) -> Self {
         AppState {
             pool,
+            login_throttle: Arc::new(LoginThrottle::new(
+                clock.clone(),
+                DEFAULT_LOGINS_PER_ADDRESS_PER_MINUTE,
+                LoginBackoff::default(),
+            )),
+            password_checks: PasswordChecks::new(
+                PasswordChecks::default_permits(),
+                PASSWORD_CHECK_WAIT,
+            ),
+            access: AccessCache::default(),
+            trust_forwarded_for: false,
             clock,
             jwt,
             mailer: Arc::new(mailer),
@@ -45,6 +71,22 @@ impl AppState {
                 done_jobs: chrono::Duration::days(30),
             },
         }
+    }
+
+    /// At most `per_address_per_minute` login attempts a minute from one address, and at
+    /// most `password_checks` passwords checked at once.
+    pub fn with_login_limits(
+        mut self,
+        per_address_per_minute: u32,
+        password_checks: usize,
+    ) -> Self {
+        self.login_throttle = Arc::new(LoginThrottle::new(
+            self.clock.clone(),
+            per_address_per_minute,
+            LoginBackoff::default(),
+        ));
+        self.password_checks = PasswordChecks::new(password_checks, PASSWORD_CHECK_WAIT);
+        self
     }
 
     /// How long done jobs are kept.

@@ -251,8 +251,13 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 }
             };
             let mut conn = pool.get().await?;
+            let checks = gmud_api::identity::passwords::PasswordChecks::new(
+                1,
+                std::time::Duration::from_secs(60),
+            );
             let id = gmud_api::identity::users::create_user(
                 &mut conn,
+                &checks,
                 gmud_api::identity::users::NewUserInput {
                     display_name: display_name.unwrap_or_else(|| username.clone()),
                     username,
@@ -287,7 +292,17 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 &mail,
                 format!("http://{}", server.bind),
             )
-            .await?;
+            .await?
+            .with_login_limits(
+                server.logins_per_address_per_minute,
+                server
+                    .password_checks
+                    .unwrap_or_else(gmud_api::identity::passwords::PasswordChecks::default_permits),
+            );
+            let state = AppState {
+                trust_forwarded_for: server.trust_forwarded_for,
+                ..state
+            };
             start_workers(&state, &mail).await?;
             let listener = std::net::TcpListener::bind(server.bind)
                 .map_err(|e| format!("cannot listen on {}: {e} (set GMUD_BIND)", server.bind))?;

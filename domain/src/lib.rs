@@ -38,6 +38,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod delegation;
 pub mod jobs;
+pub mod login;
 pub mod rdm;
 pub mod roles;
 pub mod schedule;

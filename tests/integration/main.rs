@@ -1,4 +1,5 @@
 //! One test binary: the API over HTTP, each test on its own database.
+mod access;
 mod auth;
 mod catalog;
 mod committee_clock;

@@ -608,6 +608,8 @@ pub async fn on_event(
             }
             _ => Ok(()),
         },
+        // Account changes notify nobody by mail.
+        Entity::User => Ok(()),
         Entity::Committee => match e.action.as_str() {
             // A new required voter of RDMs already awaiting this committee gets their links.
             "member_added" => {

@@ -22,6 +22,8 @@ pub struct User {
     pub organization_id: Option<i64>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// Tokens issued under another version are refused.
+    pub token_version: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

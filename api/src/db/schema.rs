@@ -52,6 +52,7 @@ diesel::table! {
         organization_id -> Nullable<Int8>,
         active -> Bool,
         created_at -> Timestamptz,
+        token_version -> Int4,
     }
 }
 

@@ -21,15 +21,17 @@ pub enum Entity {
     Window,
     Delegation,
     Committee,
+    User,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 5] = [
+    pub const ALL: [Entity; 6] = [
         Entity::Rdm,
         Entity::Meeting,
         Entity::Window,
         Entity::Delegation,
         Entity::Committee,
+        Entity::User,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -38,6 +40,7 @@ impl Entity {
             Entity::Window => "window",
             Entity::Delegation => "delegation",
             Entity::Committee => "committee",
+            Entity::User => "user",
         }
     }
 }

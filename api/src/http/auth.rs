@@ -4,19 +4,27 @@ use crate::identity::principal::AuthUser;
 use crate::platform::error::ApiError;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
-use domain::roles::RoleSet;
-use std::future::{ready, Ready};
+use futures_util::future::LocalBoxFuture;
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let token = verify(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let (id, version) = token?;
+            let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
+            // The roles and whether the account may act come from the account as it is now,
+            // not as it was when the token was issued.
+            state.access.principal(&state.pool, id, version).await
+        })
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+/// The user id and token version of a valid bearer token.
+fn verify(req: &HttpRequest) -> Result<(i64, i32), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("AppState missing"))?;
@@ -41,10 +49,5 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
         code: "invalid_token",
         detail: "the access token is invalid".into(),
     })?;
-    Ok(AuthUser {
-        id,
-        username: claims.name,
-        roles: RoleSet::new(claims.roles),
-        organization_id: claims.org,
-    })
+    Ok((id, claims.ver))
 }

@@ -29,8 +29,20 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
                     .eq_ignore_ascii_case("application/json")
             })
             .unwrap_or(false);
+        let declared_too_large = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| n > MAX_BODY);
         let mut payload = payload.take();
         Box::pin(async move {
+            // Refused before reading a byte of it.
+            if declared_too_large {
+                return Err(ApiError::PayloadTooLarge {
+                    limit_bytes: MAX_BODY,
+                });
+            }
             if !content_type_ok {
                 return Err(ApiError::BadRequest {
                     code: "unsupported_media_type",
@@ -44,9 +56,8 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
                     detail: format!("could not read the body: {e}"),
                 })?;
                 if body.len() + chunk.len() > MAX_BODY {
-                    return Err(ApiError::BadRequest {
-                        code: "payload_too_large",
-                        detail: format!("the body is larger than {MAX_BODY} bytes"),
+                    return Err(ApiError::PayloadTooLarge {
+                        limit_bytes: MAX_BODY,
                     });
                 }
                 body.extend_from_slice(&chunk);

@@ -126,6 +126,9 @@ impl Modify for ProblemResponses {
                 let mut add = |code: &str, desc: &str| {
                     r.entry(code.to_string()).or_insert_with(|| problem(desc));
                 };
+                if path == "/api/v1/auth/token" {
+                    add("503", "Database unavailable, or too many logins at once (`overloaded`, with `Retry-After`)");
+                }
                 if path.starts_with("/api/") {
                     add("404", "Not found");
                     add("500", "Internal error (opaque; logged whole)");
@@ -135,8 +138,11 @@ impl Modify for ProblemResponses {
                     add("400", "Malformed request");
                     add("422", "Invalid input: `errors` names each bad field");
                 }
+                if has_body {
+                    add("413", "The body is larger than the limit (256 KiB)");
+                }
                 if secured {
-                    add("401", "Missing, invalid or expired token");
+                    add("401", "Missing, invalid, expired or revoked token (`token_revoked`: the account was deactivated or its password changed)");
                     add("403", "Your roles do not allow this");
                 }
                 if secured
@@ -147,6 +153,7 @@ impl Modify for ProblemResponses {
                 }
                 if path == "/api/v1/auth/token" {
                     add("401", "Unknown user, wrong password or inactive account");
+                    add("429", "Too many attempts from this address or on this account: wait `Retry-After` seconds");
                 }
                 if path == "/api/v1/rdms/{id}" && op.request_body.is_some() {
                     add("428", "If-Match is required");

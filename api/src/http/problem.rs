@@ -25,6 +25,9 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
+        if let Some(secs) = self.retry_after() {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
         res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
     }
 }
@@ -51,9 +54,8 @@ pub fn json_error(
                 .to_string();
             ApiError::validation(&field, "invalid", msg)
         }
-        J::Overflow { .. } | J::OverflowKnownLength { .. } => ApiError::BadRequest {
-            code: "payload_too_large",
-            detail: "the body is too large".into(),
+        J::Overflow { limit } | J::OverflowKnownLength { limit, .. } => ApiError::PayloadTooLarge {
+            limit_bytes: *limit,
         },
         _ => ApiError::BadRequest {
             code: "malformed_json",

@@ -109,6 +109,8 @@ pub fn serve(
     pool: PoolSpec,
 ) -> std::io::Result<Server> {
     let share = pool.share(workers);
+    // Tokens are checked against each account as it is now: kept current by notifications.
+    state.access.spawn_listener(state.pool.clone());
     let server = HttpServer::new(move || {
         let mut state = state.clone();
         match share.build() {

@@ -1,6 +1,8 @@
-//! Logging in: a username and password exchanged for an access token.
-use super::passwords::{dummy_hash, verify_password};
+//! Logging in: a username and password exchanged for an access token, throttled per client
+//! address and per account before any password is checked, with the checking bounded.
+use super::passwords::{dummy_hash, PasswordChecks};
 use super::principal::AuthUser;
+use super::throttle::LoginThrottle;
 use super::tokens::JwtKeys;
 use crate::db::models::User;
 use crate::db::schema::users;
@@ -10,6 +12,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use domain::roles::RoleSet;
+use std::net::IpAddr;
 
 /// An issued token.
 pub struct IssuedToken {
@@ -17,16 +20,25 @@ pub struct IssuedToken {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Checks `username` and `password`; an unknown user, a wrong password and an inactive
-/// account are refused alike, after the same work.
+/// What a login needs besides the credentials.
+pub struct Logins<'a> {
+    pub pool: &'a Pool,
+    pub jwt: &'a JwtKeys,
+    pub throttle: &'a LoginThrottle,
+    pub checks: &'a PasswordChecks,
+}
+
+/// Checks `username` and `password` from `address`; an unknown user, a wrong password and
+/// an inactive account are refused alike, after the same work.
 pub async fn login(
-    pool: &Pool,
-    jwt: &JwtKeys,
+    l: Logins<'_>,
+    address: Option<IpAddr>,
     username: &str,
     password: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<IssuedToken> {
-    let mut conn = pool.get().await?;
+    l.throttle.admit(address, username)?;
+    let mut conn = l.pool.get().await?;
     let user: Option<User> = users::table
         .filter(users::username.eq(username))
         .select(User::as_select())
@@ -35,30 +47,28 @@ pub async fn login(
         .optional()?;
     // No connection is held while the password is checked.
     drop(conn);
-    let password = password.to_string();
     let hash = user
         .as_ref()
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| dummy_hash().to_string());
-    // argon2 is deliberately slow: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(ApiError::from_cause)?;
+    let ok = l.checks.verify(password.to_string(), hash).await?;
     let user = match user {
         Some(u) if ok && u.active => u,
         _ => {
+            l.throttle.failed(username);
             return Err(ApiError::Unauthorized {
                 code: "invalid_credentials",
                 detail: "unknown user or wrong password".into(),
-            })
+            });
         }
     };
+    l.throttle.succeeded(username);
     let auth = AuthUser {
         id: user.id,
         username: user.username.clone(),
         roles: RoleSet::new(user.roles.iter().copied()),
         organization_id: user.organization_id,
     };
-    let (token, expires_at) = jwt.issue(&auth, now)?;
+    let (token, expires_at) = l.jwt.issue(&auth, user.token_version, now)?;
     Ok(IssuedToken { token, expires_at })
 }

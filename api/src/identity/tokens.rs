@@ -14,6 +14,9 @@ pub struct Claims {
     pub roles: Vec<Role>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org: Option<i64>,
+    /// The account's token version at issue: a token of another version is revoked.
+    #[serde(default)]
+    pub ver: i32,
     pub iat: i64,
     pub exp: i64,
 }
@@ -37,6 +40,7 @@ impl JwtKeys {
     pub fn issue(
         &self,
         user: &AuthUser,
+        token_version: i32,
         now: DateTime<Utc>,
     ) -> Result<(String, DateTime<Utc>), ApiError> {
         let exp = now + self.ttl;
@@ -45,6 +49,7 @@ impl JwtKeys {
             name: user.username.clone(),
             roles: user.roles.iter().collect(),
             org: user.organization_id,
+            ver: token_version,
             iat: now.timestamp(),
             exp: exp.timestamp(),
         };

@@ -1,9 +1,11 @@
 //! Accounts and their roles (SPEC §2). The admin creates them through the API; the same
 //! [`create_user`] backs the `gmud user create` command.
-use super::passwords::hash_password;
+use super::access::AccessCache;
+use super::passwords::PasswordChecks;
 use crate::db::enums::{StoredList, StoredOption};
 use crate::db::models::User;
 use crate::db::schema::{organizations, users};
+use crate::events::{self, Entity, NewEvent};
 use crate::platform::error::{ApiError, ApiResult, FieldError};
 use crate::platform::input::{not_blank, Problems};
 use crate::platform::pagination::paginate;
@@ -64,10 +66,10 @@ pub struct NewUserInput {
 }
 
 /// The rules between fields (SPEC §2), each naming its field.
-fn check_roles(input: &NewUserInput) -> ApiResult<()> {
+fn check_roles(roles: &[Role], team: Option<Team>, organization_id: Option<i64>) -> ApiResult<()> {
     let mut p = Problems::default();
-    let has = |r: Role| input.roles.contains(&r);
-    if has(Role::Customer) && input.roles.iter().any(|r| *r != Role::Customer) {
+    let has = |r: Role| roles.contains(&r);
+    if has(Role::Customer) && roles.iter().any(|r| *r != Role::Customer) {
         // A customer sees only its organisation; a staff role would lift that.
         p.push(FieldError::new(
             "roles",
@@ -75,7 +77,7 @@ fn check_roles(input: &NewUserInput) -> ApiResult<()> {
             "a customer cannot hold other roles",
         ));
     }
-    match (has(Role::SupportAnalyst), input.team) {
+    match (has(Role::SupportAnalyst), team) {
         (true, None) => p.push(FieldError::new(
             "team",
             "required",
@@ -88,7 +90,7 @@ fn check_roles(input: &NewUserInput) -> ApiResult<()> {
         )),
         _ => {}
     }
-    match (has(Role::Customer), input.organization_id) {
+    match (has(Role::Customer), organization_id) {
         (true, None) => p.push(FieldError::new(
             "organization_id",
             "required",
@@ -107,12 +109,13 @@ fn check_roles(input: &NewUserInput) -> ApiResult<()> {
 /// Validates and creates a user; returns its id. Used by the API and by `gmud user create`.
 pub async fn create_user(
     conn: &mut AsyncPgConnection,
+    checks: &PasswordChecks,
     input: NewUserInput,
     now: DateTime<Utc>,
 ) -> ApiResult<i64> {
     let mut p = Problems::default();
     p.take(input.validate().map_err(ApiError::from));
-    p.take(check_roles(&input));
+    p.take(check_roles(&input.roles, input.team, input.organization_id));
     p.finish()?;
     if let Some(org) = input.organization_id {
         let exists: bool = diesel::select(diesel::dsl::exists(organizations::table.find(org)))
@@ -126,11 +129,7 @@ pub async fn create_user(
             ));
         }
     }
-    // argon2 is deliberately slow: keep it off the async workers.
-    let password = input.password.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(ApiError::from_cause)??;
+    let hash = checks.hash(input.password.clone()).await?;
     let mut roles: Vec<Role> = input.roles.clone();
     roles.sort();
     roles.dedup();
@@ -227,4 +226,126 @@ pub async fn list_users(
         .map(UserView::try_from)
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(UserPage { items, next_cursor })
+}
+
+/// A change to an account's access. Absent fields stay as they are; the result must keep
+/// the rules between roles, team and organisation.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessChange {
+    /// `false` deactivates the account: its tokens stop working within seconds, on every
+    /// instance, and it cannot log in. `true` reactivates it (old tokens stay revoked).
+    pub active: Option<bool>,
+    /// The account's roles from now on; its tokens act with them at once.
+    #[validate(length(min = 1, max = 10))]
+    #[schema(min_items = 1, max_items = 10)]
+    pub roles: Option<Vec<Role>>,
+    /// The team, when the roles (new or kept) include `support_analyst`. Dropped with that
+    /// role.
+    pub team: Option<Team>,
+    /// The organisation, when the roles (new or kept) are `customer`. Dropped with that role.
+    pub organization_id: Option<i64>,
+    /// Why, kept in the account's history.
+    #[validate(length(min = 1, max = 2000), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: Option<String>,
+}
+
+/// Changes `id`'s access by `actor`; the change takes effect for tokens already issued (the
+/// local cache forgets the account at once, other instances when notified).
+pub async fn change_access(
+    conn: &mut AsyncPgConnection,
+    access: &AccessCache,
+    actor: i64,
+    id: i64,
+    change: AccessChange,
+    now: DateTime<Utc>,
+) -> ApiResult<User> {
+    change.validate()?;
+    let user = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            // Admins are locked first (in id order), then the account: two admins demoting
+            // each other cannot both leave the other as the last one.
+            let admins: Vec<i64> = users::table
+                .filter(users::roles.contains(vec![Role::Admin].db()))
+                .filter(users::active.eq(true))
+                .order(users::id)
+                .select(users::id)
+                .for_update()
+                .load(conn)
+                .await?;
+            let current: User = users::table
+                .find(id)
+                .select(User::as_select())
+                .for_update()
+                .first(conn)
+                .await
+                .optional()?
+                .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
+            let mut roles = change.roles.clone().unwrap_or_else(|| current.roles.clone());
+            roles.sort();
+            roles.dedup();
+            let active = change.active.unwrap_or(current.active);
+            let team = if roles.contains(&Role::SupportAnalyst) {
+                change.team.or(current.team)
+            } else {
+                change.team
+            };
+            let organization_id = if roles.contains(&Role::Customer) {
+                change.organization_id.or(current.organization_id)
+            } else {
+                change.organization_id
+            };
+            check_roles(&roles, team, organization_id)?;
+            if let Some(org) = change.organization_id {
+                let exists: bool =
+                    diesel::select(diesel::dsl::exists(organizations::table.find(org)))
+                        .get_result(conn)
+                        .await?;
+                if !exists {
+                    return Err(ApiError::validation(
+                        "organization_id",
+                        "unknown",
+                        format!("no organisation {org}"),
+                    ));
+                }
+            }
+            let stays_admin = active && roles.contains(&Role::Admin);
+            if admins.contains(&id) && !stays_admin && admins.len() == 1 {
+                return Err(ApiError::conflict(
+                    "last_admin",
+                    "this is the last active admin: make another account admin first",
+                ));
+            }
+            let updated: User = diesel::update(users::table.find(id))
+                .set((
+                    users::roles.eq(roles.db()),
+                    users::active.eq(active),
+                    users::team.eq(team.db()),
+                    users::organization_id.eq(organization_id),
+                ))
+                .returning(User::as_returning())
+                .get_result(conn)
+                .await?;
+            let state = |a: bool| if a { "active" } else { "inactive" };
+            events::append(
+                conn,
+                NewEvent::on(Entity::User, id, "access_changed")
+                    .states(Some(state(current.active)), Some(state(active)))
+                    .by(Some(actor))
+                    .because(change.reason.clone())
+                    .detail(serde_json::json!({
+                        "roles": { "from": current.roles, "to": updated.roles },
+                        "team": { "from": current.team, "to": updated.team },
+                        "organization_id": { "from": current.organization_id, "to": updated.organization_id },
+                    })),
+                now,
+            )
+            .await?;
+            Ok(updated)
+        })
+        .await?;
+    // This instance at once; the others when PostgreSQL's notification reaches them.
+    access.forget(id);
+    Ok(user)
 }

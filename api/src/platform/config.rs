@@ -62,6 +62,18 @@ pub struct ServerConfig {
     /// on. Unset: the system clock.
     #[arg(long, env = "GMUD_CLOCK_START")]
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
+    /// Login attempts a minute accepted from one client address (a burst of as many); more
+    /// answer 429 with Retry-After. Failures per account are throttled apart (five free, then
+    /// a wait doubling from 1 s up to 15 min).
+    #[arg(long, env = "GMUD_LOGINS_PER_ADDRESS_PER_MINUTE", default_value_t = 30)]
+    pub logins_per_address_per_minute: u32,
+    /// Passwords checked at once (argon2: 19 MiB and a core each). Default: half the cores.
+    #[arg(long, env = "GMUD_PASSWORD_CHECKS")]
+    pub password_checks: Option<usize>,
+    /// Take the client address from `X-Forwarded-For`/`Forwarded` (only behind a proxy you
+    /// run, which sets it): login throttling is per client address.
+    #[arg(long, env = "GMUD_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -72,6 +84,12 @@ impl fmt::Debug for ServerConfig {
             .field("token_ttl_minutes", &self.token_ttl_minutes)
             .field("workers", &self.workers)
             .field("clock_start", &self.clock_start)
+            .field(
+                "logins_per_address_per_minute",
+                &self.logins_per_address_per_minute,
+            )
+            .field("password_checks", &self.password_checks)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
             .finish()
     }
 }

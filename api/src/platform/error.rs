@@ -57,6 +57,9 @@ pub struct Problem {
     /// Current version, for version mismatches.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i32>,
+    /// For 429 and 503: seconds to wait before trying again (also in `Retry-After`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +86,20 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("the database is unavailable")]
     Unavailable,
+    /// Throttled: the caller may retry after the wait.
+    #[error("{detail}")]
+    TooManyRequests {
+        retry_after_secs: u64,
+        detail: String,
+    },
+    /// Too busy to take this now: retry after the wait.
+    #[error("{detail}")]
+    Overloaded {
+        retry_after_secs: u64,
+        detail: String,
+    },
+    #[error("the body is larger than the {limit_bytes} bytes accepted")]
+    PayloadTooLarge { limit_bytes: usize },
     /// Logged whole, with its chain of causes; returned opaque.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
@@ -157,7 +174,22 @@ impl ApiError {
             ApiError::IfMatchRequired => 428,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::Unavailable => 503,
+            ApiError::TooManyRequests { .. } => 429,
+            ApiError::Overloaded { .. } => 503,
+            ApiError::PayloadTooLarge { .. } => 413,
             ApiError::Internal(_) => 500,
+        }
+    }
+    /// Seconds the client should wait before trying again (`Retry-After`).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            }
+            | ApiError::Overloaded {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
         }
     }
     pub fn not_found(what: impl Into<String>) -> Self {
@@ -187,6 +219,9 @@ impl ApiError {
             ApiError::IfMatchRequired => "if_match_required",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Unavailable => "service_unavailable",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::Overloaded { .. } => "overloaded",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -204,6 +239,7 @@ impl ApiError {
             allowed_actions: None,
             missing: vec![],
             current_version: None,
+            retry_after_seconds: self.retry_after(),
         };
         match self {
             ApiError::Validation(errors) => {

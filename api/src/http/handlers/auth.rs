@@ -2,13 +2,14 @@
 //! the token belongs to.
 use crate::app::AppState;
 use crate::http::extract::ValidJson;
-use crate::identity::login::login;
+use crate::identity::login::{login, Logins};
 use crate::identity::principal::AuthUser;
 use crate::platform::error::ApiResult;
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::roles::Role;
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 use utoipa::ToSchema;
 use validator::Validate;
 
@@ -48,13 +49,29 @@ pub struct Me {
 )]
 #[post("/auth/token")]
 pub async fn issue_token(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: ValidJson<TokenRequest>,
 ) -> ApiResult<HttpResponse> {
     let now = state.clock.now();
+    let address = if state.trust_forwarded_for {
+        // Behind a proxy the operator runs: the first address of X-Forwarded-For/Forwarded.
+        req.connection_info().realip_remote_addr().and_then(|a| {
+            a.parse::<IpAddr>()
+                .ok()
+                .or_else(|| a.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+        })
+    } else {
+        req.peer_addr().map(|a| a.ip())
+    };
     let t = login(
-        &state.pool,
-        &state.jwt,
+        Logins {
+            pool: &state.pool,
+            jwt: &state.jwt,
+            throttle: &state.login_throttle,
+            checks: &state.password_checks,
+        },
+        address,
         &body.0.username,
         &body.0.password,
         now,

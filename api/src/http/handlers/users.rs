@@ -3,11 +3,13 @@ use super::common::created;
 use crate::app::AppState;
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::identity::principal::AuthUser;
-use crate::identity::users::{self, NewUserInput, UserPage, UserView, DIRECTORY_READERS};
+use crate::identity::users::{
+    self, AccessChange, NewUserInput, UserPage, UserView, DIRECTORY_READERS,
+};
 use crate::platform::error::ApiResult;
 use crate::platform::input::Problems;
 use crate::platform::pagination::{page_cursor, page_limit, query_param};
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use domain::roles::Role;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
@@ -45,7 +47,7 @@ pub async fn create_user_handler(
     user.require(&[Role::Admin])?;
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    let id = users::create_user(&mut conn, body.0, now).await?;
+    let id = users::create_user(&mut conn, &state.password_checks, body.0, now).await?;
     let view = UserView::try_from(users::find_user(&mut conn, id).await?)?;
     Ok(created(format!("/api/v1/users/{id}"), &view))
 }
@@ -100,15 +102,49 @@ pub async fn get_user(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// Change an account's access: deactivate or reactivate it, or change its roles. Tokens
+/// already issued follow at once: a deactivated account's are refused (401 `token_revoked`),
+/// a changed account's act with the new roles. The last active admin cannot be demoted or
+/// deactivated. Recorded in the event log.
+#[utoipa::path(
+    patch, path = "/api/v1/users/{id}", tag = "users", operation_id = "change_user_access",
+    params(("id" = i64, Path, description = "User id")),
+    request_body = AccessChange,
+    responses((status = 200, description = "The account after the change", body = UserView)),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["admin"])))
+)]
+#[patch("/users/{id}")]
+pub async fn change_access(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: ValidJson<AccessChange>,
+) -> ApiResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let mut conn = state.pool.get().await?;
+    let changed = users::change_access(
+        &mut conn,
+        &state.access,
+        user.id,
+        *id,
+        body.0,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(UserView::try_from(changed)?))
+}
+
 #[derive(OpenApi)]
 #[openapi(
-    paths(create_user_handler, list_users, get_user),
-    components(schemas(NewUserInput, UserView, UserPage))
+    paths(create_user_handler, list_users, get_user, change_access),
+    components(schemas(NewUserInput, UserView, UserPage, AccessChange))
 )]
 pub struct Doc;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(create_user_handler)
         .service(list_users)
-        .service(get_user);
+        .service(get_user)
+        .service(change_access);
 }
