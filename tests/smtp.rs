@@ -24,6 +24,7 @@ impl Received {
             text: m.body_text(0).map(|t| t.to_string()).unwrap_or_default(),
             html: m.body_html(0).map(|t| t.to_string()).unwrap_or_default(),
             message_id: m.message_id().unwrap_or_default().to_string(),
+            date: m.date().map(|d| d.to_timestamp()),
         }
     }
 }
@@ -36,6 +37,8 @@ pub struct Mail {
     pub text: String,
     pub html: String,
     pub message_id: String,
+    /// The `Date:` header, as a Unix timestamp.
+    pub date: Option<i64>,
 }
 
 /// How the sink answers.

@@ -4,6 +4,9 @@
 use crate::db::enums::{Stored, StoredList, StoredOption};
 use crate::db::schema::*;
 use crate::identity::passwords::hash_password;
+use crate::platform::pool::{
+    build_pool, ensure_database, run_migrations, DbSetupError, Pool, SetupLock,
+};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -121,6 +124,38 @@ pub fn demo() -> Demo {
 
 pub fn holidays_br() -> Vec<Holiday> {
     serde_json::from_str(HOLIDAYS_BR).expect("fixtures/holidays-br.json is valid")
+}
+
+/// Creates the database if missing, migrates it and, when asked (`Some(demo)`), seeds it:
+/// one process at a time, so instances started together on a new database wait for each
+/// other instead of racing (see [`SetupLock`]). What failed is said in the error.
+pub async fn prepare(
+    url: &str,
+    pool_size: usize,
+    seed_demo: Option<bool>,
+) -> Result<Pool, DbSetupError> {
+    let lock = SetupLock::acquire(url).await?;
+    let out = async {
+        ensure_database(url).await?;
+        let n = run_migrations(url).await?;
+        if n > 0 {
+            tracing::info!(migrations = n, "applied migrations");
+        }
+        let pool = build_pool(url, pool_size)?;
+        if let Some(demo) = seed_demo {
+            let mut conn = pool
+                .get()
+                .await
+                .map_err(|e| DbSetupError(format!("cannot connect to seed: {e}")))?;
+            seed(&mut conn, demo, Utc::now())
+                .await
+                .map_err(|e| DbSetupError(format!("seeding failed: {e}")))?;
+        }
+        Ok(pool)
+    }
+    .await;
+    lock.release().await;
+    out
 }
 
 /// Reference data every installation needs: calendar, holidays, committees, policy, priorities.

@@ -111,6 +111,10 @@ fn main() -> ExitCode {
     }
 }
 
+/// Signs the demo's tokens (`serve --demo` without GMUD_JWT_SECRET). Public, like the demo
+/// users' password: a demo server is for one machine.
+const DEMO_JWT_SECRET: &str = "gmud-demo-secret-not-for-production-use-0001";
+
 fn rand_secret() -> Vec<u8> {
     use rand::RngCore;
     let mut b = vec![0u8; 32];
@@ -120,19 +124,10 @@ fn rand_secret() -> Vec<u8> {
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
-async fn prepare(db: &DatabaseConfig) -> Result<db::Pool, AnyError> {
-    db::ensure_database(&db.database_url).await?;
-    let n = db::run_migrations(&db.database_url).await?;
-    if n > 0 {
-        tracing::info!(migrations = n, "applied migrations");
-    }
-    Ok(db::build_pool(&db.database_url, db.db_pool_size)?)
-}
-
-async fn seed(pool: &db::Pool, demo: bool) -> Result<(), AnyError> {
-    let mut conn = pool.get().await?;
-    fixtures::seed(&mut conn, demo, chrono::Utc::now()).await?;
-    Ok(())
+/// Creates the database if missing, migrates it and, when asked (`Some(demo)`), seeds it:
+/// one process at a time (instances started together wait on the set-up lock).
+async fn prepare(db: &DatabaseConfig, seed: Option<bool>) -> Result<db::Pool, AnyError> {
+    Ok(fixtures::prepare(&db.database_url, db.db_pool_size, seed).await?)
 }
 
 fn clock(start: Option<chrono::DateTime<chrono::Utc>>) -> Arc<dyn Clock> {
@@ -203,17 +198,16 @@ async fn start_workers(state: &AppState, mail: &MailConfig) -> Result<(), AnyErr
 async fn run(cli: Cli) -> Result<(), AnyError> {
     match cli.command {
         Command::Migrate => {
-            prepare(&cli.db).await?;
+            prepare(&cli.db, None).await?;
             println!("database {} is up to date", cli.db.redacted_url());
         }
         Command::Seed { demo } => {
-            let pool = prepare(&cli.db).await?;
-            seed(&pool, demo).await?;
+            prepare(&cli.db, Some(demo)).await?;
             println!("seeded{}", if demo { " (with demo data)" } else { "" });
         }
         Command::Openapi => print!("{}", gmud_api::http::openapi::document_json()),
         Command::Worker { mail, clock_start } => {
-            let pool = prepare(&cli.db).await?;
+            let pool = prepare(&cli.db, None).await?;
             let mut mail = mail;
             mail.job_workers = mail.job_workers.max(1);
             let jwt = JwtKeys::new(&rand_secret(), chrono::Duration::minutes(1));
@@ -240,7 +234,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     organization_id,
                 },
         } => {
-            let pool = prepare(&cli.db).await?;
+            let pool = prepare(&cli.db, None).await?;
             let password = match std::env::var("GMUD_NEW_USER_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {
@@ -275,11 +269,16 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
         }
         Command::Serve { server, mail, demo } => {
             tracing::info!(db = ?cli.db, server = ?server, "starting");
-            let pool = prepare(&cli.db).await?;
-            seed(&pool, demo).await?;
+            let pool = prepare(&cli.db, Some(demo)).await?;
             let secret = match &server.jwt_secret {
                 Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
                 Some(_) => return Err("GMUD_JWT_SECRET must be at least 32 characters".into()),
+                // The demo's tokens survive a restart (a newcomer replaying the walkthrough
+                // with GMUD_CLOCK_START keeps them); the secret is public, so demo mode only.
+                None if demo => {
+                    tracing::warn!("demo mode: tokens are signed with the public demo secret; never expose this server");
+                    DEMO_JWT_SECRET.as_bytes().to_vec()
+                }
                 None => {
                     tracing::warn!("GMUD_JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
                     rand_secret()

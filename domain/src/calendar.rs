@@ -192,6 +192,17 @@ pub struct Holiday {
 }
 
 impl Holiday {
+    /// Whether the holiday takes the minutes `[start, end)` of its day: a whole-day holiday
+    /// takes every minute, a partial one those outside its business ranges.
+    pub fn takes(&self, start_minute: u16, end_minute: u16) -> bool {
+        !self
+            .open
+            .iter()
+            .any(|r| r.start <= start_minute && end_minute <= r.end)
+    }
+}
+
+impl Holiday {
     /// A holiday closed the whole day.
     pub fn closed(date: NaiveDate, name: impl Into<String>) -> Self {
         Holiday {

@@ -137,10 +137,14 @@ pub struct RdmFacts {
     pub risk: Option<Level>,
     pub has_description: bool,
     pub has_technical_opinion: bool,
-    /// Implementation plan and estimated duration both recorded.
+    /// Implementation plan recorded.
     pub has_implementation_plan: bool,
-    /// Rollback plan and estimated rollback time both recorded.
+    /// Estimated duration recorded.
+    pub has_duration: bool,
+    /// Rollback plan recorded.
     pub has_rollback_plan: bool,
+    /// Estimated rollback time recorded.
+    pub has_rollback_time: bool,
     /// Homologation (test) plan or evidence recorded.
     pub has_homologation: bool,
     /// At least one configuration item named.
@@ -153,6 +157,8 @@ pub struct RdmFacts {
     pub has_window: bool,
     /// `now` lies inside the booked window (and the booking fits in what is left of it).
     pub inside_window: bool,
+    /// The booked window has ended (execution can no longer start in it).
+    pub window_passed: bool,
     /// Post-implementation review recorded.
     pub has_review: bool,
 }
@@ -268,7 +274,8 @@ fn actor_may(action: Action, actor: &Actor) -> bool {
     (requester_action && actor.is_requester) || actor.roles.any(permitted_roles(action))
 }
 
-/// What must be filled in before the action, by field name.
+/// What must be filled in before the action. Each name is a field of the request that
+/// supplies it (the RDM form, or the action's own body), or the endpoint that records it.
 fn missing_for(action: Action, f: &RdmFacts) -> Vec<&'static str> {
     use Action as A;
     let mut missing = Vec::new();
@@ -280,11 +287,13 @@ fn missing_for(action: Action, f: &RdmFacts) -> Vec<&'static str> {
     match action {
         A::Submit => {
             need(f.has_description, "description");
-            need(f.has_items, "configuration_items");
+            need(f.has_items, "configuration_item_ids");
             need(f.has_implementation_plan, "implementation_plan");
+            need(f.has_duration, "estimated_duration_minutes");
             if f.rdm_type == RdmType::Standard {
                 need(f.has_standard_template, "standard_template_id");
                 need(f.has_rollback_plan, "rollback_plan");
+                need(f.has_rollback_time, "estimated_rollback_minutes");
             }
         }
         A::PoApprove => need(f.has_technical_opinion, "technical_opinion"),
@@ -294,29 +303,45 @@ fn missing_for(action: Action, f: &RdmFacts) -> Vec<&'static str> {
             // nothing is taken away while it votes.
             need(f.has_technical_opinion, "technical_opinion");
             need(f.has_rollback_plan, "rollback_plan");
+            need(f.has_rollback_time, "estimated_rollback_minutes");
             if f.rdm_type == RdmType::Emergency {
                 // SPEC §3.3: homologation and rollback plans before the CME approves.
-                need(f.has_homologation, "homologation_plan");
+                need(f.has_homologation, "homologation_evidence");
             }
             if action == A::Approve {
-                need(f.risk == Some(Level::Low), "risk");
+                need(f.risk.is_some(), "risk");
             }
         }
-        A::Schedule => need(f.has_window, "window"),
-        A::StartExecution => {
-            if f.rdm_type == RdmType::Emergency {
-                need(f.customers_notified, "customers_notified_at");
-                if f.state == RdmState::Scheduled {
-                    need(f.inside_window, "window");
-                }
-            } else {
-                need(f.inside_window, "window");
-            }
-        }
+        A::Schedule => need(f.has_window, "window_id"),
+        A::StartExecution if f.rdm_type == RdmType::Emergency => need(
+            f.customers_notified,
+            "POST /api/v1/rdms/{id}/customer-notification",
+        ),
         A::Close => need(f.has_review, "review"),
         _ => {}
     }
     missing
+}
+
+/// A condition that is not a missing field: it is refused with the reason alone.
+fn unmet_condition(action: Action, f: &RdmFacts) -> Option<String> {
+    match action {
+        Action::Approve if f.risk.is_some_and(|r| r != Level::Low) => Some(format!(
+            "only low-risk changes may skip the committee: this RDM's risk is {}; send it to the committee",
+            f.risk.map(|r| r.as_str()).unwrap_or_default()
+        )),
+        Action::StartExecution
+            if !f.inside_window
+                && (f.rdm_type != RdmType::Emergency || f.state == RdmState::Scheduled) =>
+        {
+            Some(if f.window_passed {
+                "execution may start only inside the RDM's maintenance window, and that window has passed: unschedule the RDM and book another window".to_string()
+            } else {
+                "execution may start only inside the RDM's maintenance window".to_string()
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Decides an action: the transition it makes, or why not (with what the actor may do now).
@@ -353,12 +378,11 @@ pub fn decide(facts: &RdmFacts, action: Action, actor: &Actor) -> Result<Transit
     }
     let missing = missing_for(action, facts);
     if !missing.is_empty() {
-        let reason = if action == Action::StartExecution && missing.contains(&"window") {
-            "execution may start only inside the RDM's maintenance window".to_string()
-        } else {
-            format!("cannot {action} yet: missing {}", missing.join(", "))
-        };
+        let reason = format!("cannot {action} yet: missing {}", missing.join(", "));
         return Err(refuse(RefusalKind::PreconditionFailed, reason, missing));
+    }
+    if let Some(reason) = unmet_condition(action, facts) {
+        return Err(refuse(RefusalKind::PreconditionFailed, reason, vec![]));
     }
     Ok(Transition {
         action,
@@ -367,15 +391,30 @@ pub fn decide(facts: &RdmFacts, action: Action, actor: &Actor) -> Result<Transit
     })
 }
 
-/// The actions this actor could take successfully now.
+/// The actions this actor could take successfully now, given a valid body: what the
+/// request itself supplies (`schedule`'s `window_id`, `close`'s `review`, a reason) is
+/// assumed sent, so a portal can build its buttons from this list.
 pub fn allowed_actions(facts: &RdmFacts, actor: &Actor) -> Vec<Action> {
+    let with_body = |a: Action| {
+        let mut f = *facts;
+        match a {
+            Action::Schedule => {
+                // A window is chosen in the request; one whose time has come is refused then.
+                f.has_window = true;
+            }
+            Action::Close => f.has_review = true,
+            _ => {}
+        }
+        f
+    };
     Action::ALL
         .iter()
         .copied()
         .filter(|a| !a.is_system())
         .filter(|a| target(facts.rdm_type, facts.state, *a).is_some())
         .filter(|a| actor_may(*a, actor))
-        .filter(|a| missing_for(*a, facts).is_empty())
+        .filter(|a| missing_for(*a, &with_body(*a)).is_empty())
+        .filter(|a| unmet_condition(*a, &with_body(*a)).is_none())
         .collect()
 }
 
@@ -496,13 +535,16 @@ mod tests {
             has_description: true,
             has_technical_opinion: true,
             has_implementation_plan: true,
+            has_duration: true,
             has_rollback_plan: true,
+            has_rollback_time: true,
             has_homologation: true,
             has_items: true,
             has_standard_template: true,
             customers_notified: true,
             has_window: true,
             inside_window: true,
+            window_passed: false,
             has_review: true,
         }
     }
@@ -730,6 +772,37 @@ mod tests {
     }
 
     #[test]
+    fn allowed_actions_offer_what_a_valid_body_completes() {
+        let mut f = complete_facts(T::Normal, S::Approved);
+        f.has_window = false;
+        let cm = Actor {
+            roles: RoleSet::new([Role::ChangeManager]),
+            is_requester: false,
+        };
+        assert_eq!(allowed_actions(&f, &cm), vec![A::Schedule, A::Cancel]);
+        let mut f = complete_facts(T::Normal, S::PoApproved);
+        f.risk = Some(Level::Medium);
+        let r = decide(&f, A::Approve, &cm).unwrap_err();
+        assert!(
+            r.reason
+                .contains("only low-risk changes may skip the committee"),
+            "{}",
+            r.reason
+        );
+        assert!(r.missing.is_empty());
+        assert!(!allowed_actions(&f, &cm).contains(&A::Approve));
+        let mut f = complete_facts(T::Normal, S::Scheduled);
+        f.inside_window = false;
+        f.window_passed = true;
+        let agent = Actor {
+            roles: RoleSet::new([Role::ChangeAgent]),
+            is_requester: false,
+        };
+        let r = decide(&f, A::StartExecution, &agent).unwrap_err();
+        assert!(r.reason.contains("unschedule"), "{}", r.reason);
+    }
+
+    #[test]
     fn preconditions_name_what_is_missing() {
         struct Case {
             t: RdmType,
@@ -744,7 +817,7 @@ mod tests {
                 s: S::Draft,
                 a: A::Submit,
                 tweak: |f| f.has_items = false,
-                missing: &["configuration_items"],
+                missing: &["configuration_item_ids"],
             },
             Case {
                 t: T::Standard,
@@ -772,7 +845,7 @@ mod tests {
                 s: S::PoApproved,
                 a: A::Approve,
                 tweak: |f| f.risk = Some(Level::High),
-                missing: &["risk"],
+                missing: &[],
             },
             Case {
                 t: T::Normal,
@@ -789,7 +862,7 @@ mod tests {
                     f.has_homologation = false;
                     f.has_rollback_plan = false
                 },
-                missing: &["rollback_plan", "homologation_plan"],
+                missing: &["rollback_plan", "homologation_evidence"],
             },
             Case {
                 t: T::Emergency,
@@ -813,21 +886,21 @@ mod tests {
                     f.customers_notified = false;
                     f.inside_window = false
                 },
-                missing: &["customers_notified_at"],
+                missing: &["POST /api/v1/rdms/{id}/customer-notification"],
             },
             Case {
                 t: T::Normal,
                 s: S::Scheduled,
                 a: A::StartExecution,
                 tweak: |f| f.inside_window = false,
-                missing: &["window"],
+                missing: &[],
             },
             Case {
                 t: T::Normal,
                 s: S::Approved,
                 a: A::Schedule,
                 tweak: |f| f.has_window = false,
-                missing: &["window"],
+                missing: &["window_id"],
             },
             Case {
                 t: T::Normal,
@@ -855,7 +928,16 @@ mod tests {
                 c.a
             );
             assert_eq!(r.missing, c.missing, "{} {} {}", c.t, c.s, c.a);
-            assert!(!r.allowed_actions.contains(&c.a));
+            // What the action's own body supplies does not keep it off the list.
+            let body_supplies = matches!(c.a, A::Schedule | A::Close);
+            assert_eq!(
+                r.allowed_actions.contains(&c.a),
+                body_supplies,
+                "{} {} {}",
+                c.t,
+                c.s,
+                c.a
+            );
         }
     }
 

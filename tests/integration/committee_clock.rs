@@ -211,7 +211,36 @@ async fn meetings_on_holidays_are_flagged_ahead_and_the_change_manager_moves_one
         now_m["holiday_flagged_at"],
         json!(at_sp(2027, 1, 26, 14, 0))
     );
-    // The change manager moves it to Wednesday afternoon.
+    // Not onto Carnival Monday, nor onto Ash Wednesday's closed morning: each refused by name.
+    for (starts, ends, name) in [
+        (
+            at_sp(2027, 2, 8, 14, 0),
+            at_sp(2027, 2, 8, 16, 0),
+            "Carnaval (segunda-feira)",
+        ),
+        (
+            at_sp(2027, 2, 10, 9, 0),
+            at_sp(2027, 2, 10, 11, 0),
+            "Quarta-feira de Cinzas",
+        ),
+    ] {
+        let r = app
+            .post(
+                &gm,
+                &format!("/api/v1/meetings/{}/reschedule", m["id"]),
+                json!({"starts_at": starts, "ends_at": ends, "reason": "Carnaval"}),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{r:?}");
+        assert_eq!(r.fields(), vec!["starts_at"]);
+        assert!(r.body["detail"].as_str().unwrap().contains(name), "{r:?}");
+    }
+    let still = app
+        .get(&gm, &format!("/api/v1/meetings/{}", m["id"]))
+        .await
+        .body;
+    assert_eq!(still["needs_reschedule"], true, "nothing was moved");
+    // The change manager moves it to Wednesday afternoon (Ash Wednesday opens at 12:00).
     let r = app
         .post(
             &gm,
@@ -285,4 +314,31 @@ async fn cme_voters_still_missing_are_reminded_halfway_to_the_links_expiry() {
     assert_eq!(reminded(app.mails_to("cme1").await), 0);
     app.run_jobs().await;
     assert_eq!(reminded(app.mails_to("cme2").await), 1);
+}
+
+#[tokio::test]
+async fn a_meeting_start_timer_run_after_the_meeting_sends_no_expired_reminder() {
+    let app = TestApp::spawn().await;
+    let id = app.rdm_awaiting_committee("Trocar balanceador", 1).await;
+    app.run_jobs().await;
+    // The server was down from before the meeting (Tuesday 14:00) until 19:00.
+    app.set_now(at_sp(2026, 11, 24, 19, 0));
+    app.run_jobs().await;
+    for who in ["cm1", "cm2"] {
+        let mails = app.mails_to(who).await;
+        assert!(
+            !mails.iter().any(|m| m.subject.contains("Lembrete")),
+            "{who}: {mails:?}"
+        );
+        // The carry-over is still true, and is sent.
+        assert_eq!(
+            mails
+                .iter()
+                .filter(|m| m.subject.contains("adiada"))
+                .count(),
+            1,
+            "{who}: {mails:?}"
+        );
+    }
+    assert_eq!(app.rdm(id).await.body["state"], "awaiting_committee");
 }

@@ -121,6 +121,8 @@ async fn sending_to_the_committee_mails_each_member_a_personal_link_pair() {
     let b = app.mails_to("cm2").await;
     assert_eq!((a.len(), b.len()), (1, 1), "{a:?} {b:?}");
     assert!(a[0].subject.contains(&format!("RDM-{id:06}")));
+    // Dated by the server's clock (set to November 2026 by the tests), not the system's.
+    assert_eq!(a[0].date, Some(app.now().timestamp()), "{a:?}");
     let (a_yes, a_no) = gmud_tests::vote_links(&a[0]);
     let (b_yes, _) = gmud_tests::vote_links(&b[0]);
     assert_ne!(a_yes, a_no);

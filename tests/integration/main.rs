@@ -11,6 +11,7 @@ mod openapi;
 mod queue;
 mod rdm_lifecycle;
 mod rdm_rules;
+mod refusals;
 mod scheduling;
 mod schema_drift;
 mod setup;

@@ -63,10 +63,46 @@ impl Timer for Touch {
     }
 }
 
+/// The clock [`TakesFiveMinutes`] moves while it runs.
+static SLOW_CLOCK: std::sync::Mutex<Option<gmud_api::platform::clock::ManualClock>> =
+    std::sync::Mutex::new(None);
+
+/// A timer during which five minutes pass on the server's clock.
+#[derive(Debug, Serialize, Deserialize)]
+struct TakesFiveMinutes {}
+
+impl Queued for TakesFiveMinutes {
+    const KIND: &'static str = "test_takes_five_minutes";
+    const LANE: Lane = Lane::Timers;
+}
+
+impl Timer for TakesFiveMinutes {
+    type Context = ();
+    async fn run(
+        &self,
+        _: &(),
+        _: &mut diesel_async::AsyncPgConnection,
+        _: DateTime<Utc>,
+    ) -> ApiResult<()> {
+        let clock = SLOW_CLOCK
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("the test's clock");
+        clock.advance(Duration::minutes(5));
+        Ok(())
+    }
+}
+
 /// The app's workers, with the test's job kinds added.
 fn worker(app: &TestApp) -> Worker<AppState> {
     let mut w = app.state.worker();
-    w.registry = Arc::new(registry().timer::<Explodes>().timer::<Touch>());
+    w.registry = Arc::new(
+        registry()
+            .timer::<Explodes>()
+            .timer::<Touch>()
+            .timer::<TakesFiveMinutes>(),
+    );
     w
 }
 
@@ -329,4 +365,42 @@ async fn an_smtp_server_that_refuses_the_recipient_for_good_makes_the_mail_dead_
         .await,
         dead.len() as i64
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_is_finished_when_it_finishes_not_when_it_was_claimed() {
+    let app = TestApp::spawn().await;
+    *SLOW_CLOCK.lock().unwrap() = Some(app.clock.clone());
+    let claimed_at = app.now();
+    {
+        let mut conn = app.state.pool.get().await.unwrap();
+        enqueue(
+            &mut conn,
+            &TakesFiveMinutes {},
+            claimed_at,
+            None,
+            claimed_at,
+        )
+        .await
+        .unwrap();
+    }
+    let ran = worker(&app).drain().await.unwrap();
+    assert!(
+        ran.iter()
+            .any(|r| matches!(r, Ran::Done { kind, .. } if kind == "test_takes_five_minutes")),
+        "{ran:?}"
+    );
+    let (client, conn) = tokio_postgres::connect(&app.db_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let finished: DateTime<Utc> = client
+        .query_one(
+            "SELECT finished_at FROM jobs WHERE kind = 'test_takes_five_minutes'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(finished, claimed_at + Duration::minutes(5));
 }

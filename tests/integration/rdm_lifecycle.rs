@@ -55,7 +55,18 @@ async fn a_normal_rdm_goes_from_draft_to_closed() {
     let r = app.act("agent", id, "start-execution", None).await;
     assert_eq!(r.status, 409, "{r:?}");
     assert_eq!(r.body["code"], "transition_blocked");
-    assert_eq!(r.body["missing"], json!(["window"]));
+    assert!(r.body.get("missing").is_none(), "nothing to fill in: {r:?}");
+    // The refusal names the window and its times.
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(detail.contains(&format!("window {wid}")), "{detail}");
+    assert!(
+        detail.contains("2026-11-26T03:00:00Z to 2026-11-26T09:00:00Z"),
+        "{detail}"
+    );
+    assert!(
+        !detail.contains("unschedule"),
+        "the window is still to come: {detail}"
+    );
 
     app.set_now(at_sp(2026, 11, 26, 0, 30));
     app.must("agent", id, "start-execution", None, "in_execution")
@@ -249,7 +260,7 @@ async fn an_emergency_runs_outside_the_window_only_after_customers_are_notified(
     assert_eq!(r.status, 409);
     assert_eq!(
         r.body["missing"],
-        json!(["technical_opinion", "homologation_plan"])
+        json!(["technical_opinion", "homologation_evidence"])
     );
     let r = app
         .edit(
@@ -287,7 +298,10 @@ async fn an_emergency_runs_outside_the_window_only_after_customers_are_notified(
     // Monday 09:00 is outside any window: allowed for an emergency, but not before the notice.
     let r = app.act("agent", id, "start-execution", None).await;
     assert_eq!(r.status, 409, "{r:?}");
-    assert_eq!(r.body["missing"], json!(["customers_notified_at"]));
+    assert_eq!(
+        r.body["missing"],
+        json!(["POST /api/v1/rdms/{id}/customer-notification"])
+    );
     let gm = app.token("gm").await;
     let r = app
         .post(

@@ -120,6 +120,12 @@ async fn roles_are_enforced_on_every_step() {
     app.must("tester", id, "submit", None, "submitted").await;
     let r = app.act("tester", id, "start-assessment", None).await;
     assert_eq!(r.status, 403);
+    assert!(
+        r.body.get("allowed_actions").is_none() && r.body.get("current_state").is_none(),
+        "a 403 says nothing about the record: {r:?}"
+    );
+    let tester = app.token("tester").await;
+    let r = app.get(&tester, &format!("/api/v1/rdms/{id}")).await;
     assert_eq!(
         r.body["allowed_actions"],
         json!(["cancel"]),

@@ -66,3 +66,50 @@ async fn an_unreachable_postgres_gets_one_clear_line() {
     assert!(!e.contains("s3cret"), "the password never shows: {e}");
     assert!(!e.contains('\n'), "one line: {e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_started_together_wait_for_each_other_on_a_new_or_unmigrated_database() {
+    let admin = url("postgres");
+    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    for unmigrated in [false, true] {
+        let name = format!("gmud_race_{}_{unmigrated}", std::process::id());
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .unwrap();
+        if unmigrated {
+            client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+        }
+        let target = url(&name);
+        // Four at once, as four replicas of a deployment starting together, seeding the demo.
+        let runs = futures_util::future::join_all(
+            (0..4).map(|_| gmud_api::fixtures::prepare(&target, 2, Some(true))),
+        )
+        .await;
+        for r in &runs {
+            assert!(r.is_ok(), "unmigrated={unmigrated}: {:?}", r.as_ref().err());
+        }
+        drop(runs);
+        let (c, conn) = tokio_postgres::connect(&target, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let users: i64 = c
+            .query_one("SELECT count(*) FROM users WHERE username = 'gm'", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(users, 1, "seeded once");
+        drop(c);
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .unwrap();
+    }
+}

@@ -16,6 +16,7 @@ use crate::events::{self, Entity, NewEvent};
 use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult};
 use crate::queue::{enqueue, Lane, Queued, Timer};
+use chrono::Timelike;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -445,7 +446,34 @@ pub async fn reschedule(
         .transaction::<_, ApiError, _>(async |conn| {
             let m = find(conn, id, true).await?;
             check_reschedule(&m, body.starts_at, body.ends_at, now)?;
-            let policy = policy_from_row(&current_policy(conn).await?)?;
+            let row = current_policy(conn).await?;
+            let policy = policy_from_row(&row)?;
+            // Moving a meeting off a holiday onto another holiday fixes nothing.
+            let (_, cal) = load_calendar(conn, row.calendar_id).await?;
+            let (start, end) = (
+                body.starts_at.with_timezone(&policy.tz()),
+                body.ends_at.with_timezone(&policy.tz()),
+            );
+            let minute = |t: chrono::NaiveTime| (t.hour() * 60 + t.minute()) as u16;
+            let end_minute = if end.date_naive() == start.date_naive() {
+                minute(end.time())
+            } else {
+                24 * 60
+            };
+            if let Some(h) = cal
+                .holiday_on(start.date_naive())
+                .filter(|h| h.takes(minute(start.time()), end_minute))
+            {
+                return Err(ApiError::validation(
+                    "starts_at",
+                    "holiday",
+                    format!(
+                        "{} is a holiday ({}): choose a business day",
+                        start.date_naive(),
+                        h.name
+                    ),
+                ));
+            }
             let cutoff_at = cutoff_for(policy.tz(), policy.cutoff(), body.starts_at);
             diesel::update(committee_meetings::table.find(id))
                 .set((
@@ -684,6 +712,11 @@ impl Timer for MeetingStart {
             return Ok(());
         };
         if m.status != MeetingStatus::Scheduled || m.starts_at != self.at {
+            return Ok(());
+        }
+        // Run late (the server was down): once the meeting is over, its links have expired
+        // and a reminder would say what is no longer true. Its end timer carries over.
+        if now >= m.ends_at {
             return Ok(());
         }
         // Locked first: an edit committing meanwhile would make the reminders' links stale

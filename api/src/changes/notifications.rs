@@ -269,6 +269,10 @@ async fn vote_requests(
         .first(conn)
         .await?;
     let (meeting, expires_at) = link_expiry(conn, rdm, now).await?;
+    // Links that would arrive expired are not sent (a timer that ran late).
+    if expires_at <= now {
+        return Ok(0);
+    }
     let ess = essentials(conn, rdm).await?;
     let tz = tz(conn).await;
     let mut sent = 0;

@@ -9,8 +9,18 @@ use validator::Validate;
 
 const MAX_BODY: usize = 256 * 1024;
 
-/// A JSON body, deserialised with the path of any bad field and then validated.
-pub struct ValidJson<T>(pub T);
+/// A JSON body, deserialised with the path of any bad field and then validated. What was
+/// wrong with it is kept, not answered at once: the handler checks the caller's roles first
+/// and then takes the body with [`ValidJson::into_inner`], so a caller without the role gets
+/// 403 whatever it sent (actix extracts arguments concurrently, so an extractor's error
+/// could otherwise overtake the role check).
+pub struct ValidJson<T>(Result<T, ApiError>);
+
+impl<T> ValidJson<T> {
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
 
 impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     type Error = ApiError;
@@ -37,36 +47,133 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
             .is_some_and(|n| n > MAX_BODY);
         let mut payload = payload.take();
         Box::pin(async move {
-            // Refused before reading a byte of it.
-            if declared_too_large {
+            Ok(ValidJson(
+                read_json(declared_too_large, content_type_ok, &mut payload).await,
+            ))
+        })
+    }
+}
+
+async fn read_json<T: DeserializeOwned + Validate>(
+    declared_too_large: bool,
+    content_type_ok: bool,
+    payload: &mut Payload,
+) -> Result<T, ApiError> {
+    {
+        // Refused before reading a byte of it.
+        if declared_too_large {
+            return Err(ApiError::PayloadTooLarge {
+                limit_bytes: MAX_BODY,
+            });
+        }
+        if !content_type_ok {
+            return Err(ApiError::BadRequest {
+                code: "unsupported_media_type",
+                detail: "send the body as application/json".into(),
+            });
+        }
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ApiError::BadRequest {
+                code: "bad_body",
+                detail: format!("could not read the body: {e}"),
+            })?;
+            if body.len() + chunk.len() > MAX_BODY {
                 return Err(ApiError::PayloadTooLarge {
                     limit_bytes: MAX_BODY,
                 });
             }
-            if !content_type_ok {
-                return Err(ApiError::BadRequest {
-                    code: "unsupported_media_type",
-                    detail: "send the body as application/json".into(),
-                });
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::BadRequest {
-                    code: "bad_body",
-                    detail: format!("could not read the body: {e}"),
-                })?;
-                if body.len() + chunk.len() > MAX_BODY {
-                    return Err(ApiError::PayloadTooLarge {
-                        limit_bytes: MAX_BODY,
-                    });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            let value: T = parse_json(&body)?;
-            value.validate()?;
-            Ok(ValidJson(value))
-        })
+            body.extend_from_slice(&chunk);
+        }
+        parse_valid_json(&body)
     }
+}
+
+/// Parses and validates a body, naming every bad field in one answer: serde stops at the
+/// first field it cannot read, so that field is noted and taken out and the rest is read
+/// again, until the body parses (then the validator's errors join in) or a required field
+/// is what is wrong. The usual, valid body is parsed once.
+pub fn parse_valid_json<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError> {
+    let first = match parse_json::<T>(body) {
+        Ok(v) => return v.validate().map(|_| v).map_err(ApiError::from),
+        Err(ApiError::Validation(e)) => e,
+        Err(other) => return Err(other),
+    };
+    let Ok(mut doc) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Err(ApiError::Validation(first));
+    };
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut next = first;
+    // Bounded: each round removes one field from the document.
+    for _ in 0..64 {
+        let mut removed = false;
+        for e in next.drain(..) {
+            if !errors.iter().any(|x| x.field == e.field) {
+                removed |= if e.code == "required" {
+                    stand_in(&mut doc, &e.field)
+                } else {
+                    remove_path(&mut doc, &e.field)
+                };
+                errors.push(e);
+            }
+        }
+        if !removed {
+            break;
+        }
+        match serde_path_to_error::deserialize::<_, T>(&doc).map_err(|e| e.to_string()) {
+            Ok(v) => {
+                if let Err(ApiError::Validation(more)) = v.validate().map_err(ApiError::from) {
+                    errors.extend(
+                        more.into_iter()
+                            .filter(|m| !errors.iter().any(|x| x.field == m.field))
+                            .collect::<Vec<_>>(),
+                    );
+                }
+                break;
+            }
+            Err(_) => match parse_json::<T>(doc.to_string().as_bytes()) {
+                Err(ApiError::Validation(e)) => next = e,
+                _ => break,
+            },
+        }
+    }
+    errors.sort_by(|a, b| a.field.cmp(&b.field));
+    Err(ApiError::Validation(errors))
+}
+
+/// Puts a stand-in value where a required field is missing, so the fields after it can be
+/// read: the first of a few plain values the type takes. False if none does.
+fn stand_in(doc: &mut serde_json::Value, path: &str) -> bool {
+    if path.contains(['[', '.']) {
+        return false;
+    }
+    let Some(o) = doc.as_object_mut() else {
+        return false;
+    };
+    if o.contains_key(path) {
+        return false;
+    }
+    o.insert(path.to_string(), serde_json::json!("x"));
+    true
+}
+
+/// Removes the member at a dotted path of object keys (`a.b`); false if there is none.
+fn remove_path(doc: &mut serde_json::Value, path: &str) -> bool {
+    if path.contains('[') {
+        return false;
+    }
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let Some(last) = parts.pop() else {
+        return false;
+    };
+    let mut at = doc;
+    for p in parts {
+        match at.get_mut(p) {
+            Some(v) => at = v,
+            None => return false,
+        }
+    }
+    at.as_object_mut().is_some_and(|o| o.remove(last).is_some())
 }
 
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -83,13 +190,21 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
+        // serde_json reports some type errors (a number where an enum's name belongs) as
+        // syntax errors: only a body that is not JSON at all is malformed.
+        let wrong_type = (inner.is_syntax() || inner.is_eof())
+            && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+        if (inner.is_syntax() || inner.is_eof()) && !wrong_type {
             return ApiError::BadRequest {
                 code: "malformed_json",
                 detail: format!("the body is not valid JSON: {inner}"),
             };
         }
-        let msg = inner.to_string();
+        let msg = if wrong_type {
+            "has the wrong type".to_string()
+        } else {
+            inner.to_string()
+        };
         // Missing/unknown fields are reported at their parent; name the field itself.
         let field = backticked(&msg)
             .filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"))
@@ -161,8 +276,15 @@ fn backticked(msg: &str) -> Option<&str> {
     msg.split('`').nth(1)
 }
 
-/// A JSON body that may be left out entirely (then `T::default()`); if sent, it must be valid.
-pub struct OptionalJson<T>(pub T);
+/// A JSON body that may be left out entirely (then `T::default()`); if sent, it must be
+/// valid. Taken, like [`ValidJson`], after the role check.
+pub struct OptionalJson<T>(Result<T, ApiError>);
+
+impl<T> OptionalJson<T> {
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
 
 impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for OptionalJson<T> {
     type Error = ApiError;
@@ -183,7 +305,7 @@ impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for Optiona
                     .get(actix_web::http::header::TRANSFER_ENCODING)
                     .is_none());
         if empty {
-            return Box::pin(async { Ok(OptionalJson(T::default())) });
+            return Box::pin(async { Ok(OptionalJson(Ok(T::default()))) });
         }
         let fut = ValidJson::<T>::from_request(req, payload);
         Box::pin(async move { fut.await.map(|ValidJson(v)| OptionalJson(v)) })
@@ -276,6 +398,34 @@ mod tests {
             Err(ApiError::Validation(e)) => (e[0].field.clone(), e[0].code.clone()),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[derive(Debug, Deserialize, validator::Validate)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Form {
+        #[validate(length(min = 3))]
+        title: String,
+        risk: Option<domain::rdm::Level>,
+        urgency: Option<domain::rdm::Level>,
+        #[validate(range(min = 0))]
+        minutes: Option<i32>,
+    }
+
+    #[test]
+    fn every_bad_field_is_named_at_once() {
+        let fields = |body: &str| match parse_valid_json::<Form>(body.as_bytes()) {
+            Err(ApiError::Validation(e)) => e.iter().map(|e| e.field.clone()).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            fields(r#"{"colour":"red","minutes":-1,"risk":"x","urgency":3}"#),
+            vec!["colour", "minutes", "risk", "title", "urgency"]
+        );
+        assert_eq!(
+            fields(r#"{"title":"ab","risk":"huge","minutes":-1}"#),
+            vec!["minutes", "risk", "title"]
+        );
     }
 
     #[test]

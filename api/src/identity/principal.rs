@@ -58,3 +58,14 @@ pub const STAFF: &[Role] = &[
 
 /// Who may edit the catalogue (and calendars).
 pub const CATALOG_EDITORS: &[Role] = &[Role::Admin, Role::ChangeManager];
+
+/// `a` then whatever of `b` is not in `a`: who may do either.
+pub fn either(a: &[Role], b: &[Role]) -> Vec<Role> {
+    let mut out = a.to_vec();
+    for r in b {
+        if !out.contains(r) {
+            out.push(*r);
+        }
+    }
+    out
+}

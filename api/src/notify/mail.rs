@@ -19,6 +19,9 @@ pub struct OutgoingMail {
     /// Fixed per event and recipient (`<dedup-key@gmud>`): a receiver can drop a duplicate
     /// even in the one case the queue cannot rule out (a crash between send and commit).
     pub message_id: String,
+    /// When it was written, by the server's clock: the `Date:` header, the same on a retry.
+    #[serde(default)]
+    pub date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Queued for OutgoingMail {
@@ -36,7 +39,7 @@ impl Queued for OutgoingMail {
             o.retain(|k, _| {
                 matches!(
                     k.as_str(),
-                    "to_name" | "to_email" | "subject" | "message_id"
+                    "to_name" | "to_email" | "subject" | "message_id" | "date"
                 )
             });
         }
@@ -139,7 +142,12 @@ impl Mailer {
                 .parse()
                 .map_err(|e| MailError::Address(format!("{}: {e}", m.to_email)))?,
         );
-        Message::builder()
+        let builder = Message::builder();
+        let builder = match m.date {
+            Some(at) => builder.date(std::time::SystemTime::from(at)),
+            None => builder.date_now(),
+        };
+        builder
             .from(self.from.clone())
             .to(to)
             .subject(&m.subject)
@@ -212,6 +220,7 @@ mod tests {
             text: "Aprovar: http://gmud.test/vote/1.a.x".into(),
             html: "<p>Aprovar</p>".into(),
             message_id: "<mail.vote_request.link.1.to.7@gmud.test>".into(),
+            date: None,
         }
     }
 

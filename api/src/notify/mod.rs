@@ -87,6 +87,7 @@ pub async fn send(
         text: r.text,
         html: r.html,
         message_id: format!("<{}@{host}>", key.replace(':', ".")),
+        date: Some(now),
     };
     enqueue(conn, &mail, now, Some(key), now).await
 }

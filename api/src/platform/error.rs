@@ -253,6 +253,8 @@ impl ApiError {
                 );
                 p.errors = errors.clone();
             }
+            // A caller without the role learns nothing about the record.
+            ApiError::Transition(r) if r.kind == RefusalKind::RoleNotPermitted => {}
             ApiError::Transition(r) => {
                 p.current_state = Some(r.state.to_string());
                 p.allowed_actions = Some(r.allowed_actions.iter().map(|a| a.to_string()).collect());

@@ -72,8 +72,52 @@ pub fn build_pool(url: &str, size: usize) -> Result<Pool, DbSetupError> {
         .map_err(|e| DbSetupError(format!("cannot build the connection pool: {e}")))
 }
 
-/// Creates the database named in `url` if it does not exist (connecting to `postgres` to do so).
-pub async fn ensure_database(url: &str) -> Result<(), DbSetupError> {
+/// What PostgreSQL said, not just "db error".
+fn pg_error(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
+/// Held by the one process that creates, migrates and seeds a database: instances started
+/// together wait here for each other instead of racing (`CREATE DATABASE` twice, one
+/// migration's `CREATE TYPE` beside another's). An advisory lock taken in the `postgres`
+/// database (advisory locks are per database, and the target may not exist yet), keyed by
+/// the target's name; PostgreSQL releases it if the process dies.
+pub struct SetupLock {
+    client: tokio_postgres::Client,
+    driver: tokio::task::JoinHandle<Result<(), tokio_postgres::Error>>,
+}
+
+impl SetupLock {
+    pub async fn acquire(url: &str) -> Result<SetupLock, DbSetupError> {
+        let (admin, name) = admin_url(url)?;
+        let (client, connection) = tokio_postgres::connect(admin.as_str(), tokio_postgres::NoTls)
+            .await
+            .map_err(|e| unreachable(url, e))?;
+        let driver = tokio::spawn(connection);
+        client
+            .execute(
+                "SELECT pg_advisory_lock(hashtextextended('gmud setup: ' || $1, 0))",
+                &[&name],
+            )
+            .await
+            .map_err(|e| DbSetupError(format!("cannot take the set-up lock: {}", pg_error(&e))))?;
+        Ok(SetupLock { client, driver })
+    }
+
+    pub async fn release(self) {
+        let _ = self
+            .client
+            .execute("SELECT pg_advisory_unlock_all()", &[])
+            .await;
+        drop(self.client);
+        let _ = self.driver.await;
+    }
+}
+
+fn admin_url(url: &str) -> Result<(url::Url, String), DbSetupError> {
     let parsed = url::Url::parse(url)
         .map_err(|e| DbSetupError(format!("DATABASE_URL is not a URL: {e}")))?;
     let name = parsed.path().trim_start_matches('/').to_string();
@@ -82,8 +126,14 @@ pub async fn ensure_database(url: &str) -> Result<(), DbSetupError> {
             "DATABASE_URL must name a database (…/gmud)".into(),
         ));
     }
-    let mut admin = parsed.clone();
+    let mut admin = parsed;
     admin.set_path("/postgres");
+    Ok((admin, name))
+}
+
+/// Creates the database named in `url` if it does not exist (connecting to `postgres` to do so).
+pub async fn ensure_database(url: &str) -> Result<(), DbSetupError> {
+    let (admin, name) = admin_url(url)?;
     let (client, connection) = tokio_postgres::connect(admin.as_str(), tokio_postgres::NoTls)
         .await
         .map_err(|e| unreachable(url, e))?;
@@ -91,15 +141,23 @@ pub async fn ensure_database(url: &str) -> Result<(), DbSetupError> {
     let exists = client
         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
         .await
-        .map_err(|e| DbSetupError(format!("cannot list databases: {e}")))?
+        .map_err(|e| DbSetupError(format!("cannot list databases: {}", pg_error(&e))))?
         .is_some();
     if !exists {
         let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
         match client.batch_execute(&sql).await {
             Ok(()) => tracing::info!(database = %name, "created database"),
-            // Another instance created it at the same moment.
-            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE) => {}
-            Err(e) => return Err(DbSetupError(format!("cannot create database {name}: {e}"))),
+            // Another program created it at the same moment (gmud instances wait on the
+            // set-up lock; anything else may not).
+            Err(e)
+                if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE)
+                    || e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {}
+            Err(e) => {
+                return Err(DbSetupError(format!(
+                    "cannot create database {name}: {}",
+                    pg_error(&e)
+                )))
+            }
         }
     }
     drop(client);

@@ -654,39 +654,104 @@ impl<C: Send + Sync + 'static> Worker<C> {
             for i in 0..n {
                 let w = self.clone();
                 handles.push(tokio::spawn(async move {
-                    let mut failing = false;
-                    let mut nap = poll;
+                    let mut outage = Outage::new(poll);
                     loop {
-                        match w.run_next(lane).await {
-                            Ok(Some(_)) => {
-                                if failing {
-                                    tracing::info!(worker = i, lane = lane.as_str(), "job worker recovered");
-                                    failing = false;
-                                    nap = poll;
-                                }
-                                continue;
-                            }
-                            Ok(None) => {
-                                if failing {
-                                    tracing::info!(worker = i, lane = lane.as_str(), "job worker recovered");
-                                    failing = false;
-                                    nap = poll;
-                                }
-                            }
-                            Err(e) => {
-                                if !failing {
-                                    tracing::error!(worker = i, lane = lane.as_str(), error = %e.chain(), "job worker cannot run jobs; backing off");
-                                    failing = true;
-                                }
-                                nap = (nap * 2).min(Duration::from_secs(30));
-                            }
+                        let result = w.run_next(lane).await;
+                        let ran = matches!(result, Ok(Some(_)));
+                        match outage.after(result.as_ref().err().map(|e| e.chain())) {
+                            Some(Said::Down(error)) => tracing::error!(worker = i, lane = lane.as_str(), %error, "job worker cannot run jobs; backing off"),
+                            Some(Said::Recovered) => tracing::info!(worker = i, lane = lane.as_str(), "job worker recovered"),
+                            None => {}
                         }
-                        tokio::time::sleep(nap).await;
+                        if !ran {
+                            tokio::time::sleep(outage.nap()).await;
+                        }
                     }
                 }));
             }
         }
         handles
+    }
+}
+
+/// What a worker says about the database: once when it cannot run jobs (not on every
+/// poll), once when it can again; meanwhile it naps longer each time, up to 30 s.
+#[derive(Debug)]
+pub struct Outage {
+    poll: Duration,
+    nap: Duration,
+    failing: bool,
+}
+
+/// A line a worker logs.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Said {
+    Down(String),
+    Recovered,
+}
+
+impl Outage {
+    pub const MAX_NAP: Duration = Duration::from_secs(30);
+
+    pub fn new(poll: Duration) -> Self {
+        Outage {
+            poll,
+            nap: poll,
+            failing: false,
+        }
+    }
+
+    /// After a poll that failed with `error` (or succeeded): what to log, if anything.
+    pub fn after(&mut self, error: Option<String>) -> Option<Said> {
+        match error {
+            Some(e) => {
+                self.nap = if self.failing {
+                    (self.nap * 2).min(Self::MAX_NAP)
+                } else {
+                    self.poll
+                };
+                let first = !self.failing;
+                self.failing = true;
+                first.then_some(Said::Down(e))
+            }
+            None => {
+                self.nap = self.poll;
+                std::mem::take(&mut self.failing).then_some(Said::Recovered)
+            }
+        }
+    }
+
+    /// How long to wait before the next poll.
+    pub fn nap(&self) -> Duration {
+        self.nap
+    }
+}
+
+#[cfg(test)]
+mod outage_tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_is_logged_once_and_its_end_once_with_growing_naps() {
+        let mut o = Outage::new(Duration::from_millis(500));
+        assert_eq!(o.after(None), None);
+        let mut lines = vec![];
+        let mut naps = vec![];
+        for _ in 0..110 {
+            lines.extend(o.after(Some("connection refused".into())));
+            naps.push(o.nap());
+        }
+        assert_eq!(lines, vec![Said::Down("connection refused".into())]);
+        assert_eq!(naps[0], Duration::from_millis(500));
+        assert_eq!(naps[1], Duration::from_secs(1));
+        assert!(naps.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(*naps.last().unwrap(), Outage::MAX_NAP);
+        // 110 failed polls spread over minutes, not 5.5 s.
+        let waited: Duration = naps.iter().sum();
+        assert!(waited > Duration::from_secs(50 * 30), "{waited:?}");
+        assert_eq!(o.after(None), Some(Said::Recovered));
+        assert_eq!(o.nap(), Duration::from_millis(500));
+        assert_eq!(o.after(None), None);
     }
 }
 

@@ -9,7 +9,7 @@ use crate::changes::windows;
 use crate::db::enums::Stored;
 use crate::db::models::{Meeting, Rdm};
 use crate::db::schema::{committees, rdms as t};
-use crate::identity::principal::AuthUser;
+use crate::identity::principal::{either, AuthUser};
 use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
@@ -51,6 +51,9 @@ pub async fn perform(
     if_match: Option<&str>,
     now: DateTime<Utc>,
 ) -> ApiResult<RdmView> {
+    // Who may never take this action is refused before the RDM is read: no state, no
+    // existence, no version leaks to them.
+    user.require(&action_roles(action))?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let rdm = store::lock(conn, id).await?;
         check_if_match(if_match, rdm.version, false)?;
@@ -80,7 +83,21 @@ pub async fn perform(
             _ => {}
         }
         let facts = store::facts(&next, !links.item_ids.is_empty(), booked, now);
-        let tr = decide(&facts, action, &store::actor(user, &rdm))?;
+        let tr = decide(&facts, action, &store::actor(user, &rdm)).map_err(|mut r| {
+            // Name the window and its times: the agent sees when execution may start.
+            if action == Action::StartExecution && r.missing.is_empty() {
+                if let (Some(wid), Some((starts, ends))) = (rdm.window_id, booked) {
+                    r.reason = format!(
+                        "{} (window {wid}: {} to {}; now {})",
+                        r.reason,
+                        starts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        ends.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    );
+                }
+            }
+            ApiError::from(r)
+        })?;
         if action.requires_reason() && reason.is_none() {
             return Err(ApiError::validation("reason", "required", format!("say why you {action}")));
         }
@@ -139,6 +156,17 @@ pub async fn perform(
         store::view(conn, after, user, now).await
     })
     .await
+}
+
+/// Every role that could ever take `action` on some RDM: its permitted roles, and for the
+/// requester's own actions (submit, cancel) whoever may file an RDM.
+pub fn action_roles(action: Action) -> Vec<domain::roles::Role> {
+    let permitted = domain::rdm::permitted_roles(action);
+    if matches!(action, Action::Submit | Action::Cancel) {
+        either(permitted, store::CREATORS)
+    } else {
+        permitted.to_vec()
+    }
 }
 
 /// The committee an RDM goes to (CM for normal, CME for emergency) and, for the CM, the

@@ -2,7 +2,7 @@
 //! emergency change cannot start executing before it is recorded.
 use super::store::{self, RdmView};
 use crate::db::schema::rdms as t;
-use crate::identity::principal::AuthUser;
+use crate::identity::principal::{either, AuthUser};
 use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
@@ -24,6 +24,15 @@ pub struct CustomerNotification {
     pub notified_at: Option<DateTime<Utc>>,
 }
 
+/// Every role that may record a notification on some RDM: the change manager, the change
+/// agent, and whoever may file one (as its requester).
+pub fn may_record_some() -> Vec<Role> {
+    either(
+        &[Role::ChangeManager, Role::ChangeAgent],
+        super::store::CREATORS,
+    )
+}
+
 pub async fn record(
     conn: &mut AsyncPgConnection,
     n: &Notifier,
@@ -32,6 +41,7 @@ pub async fn record(
     body: &CustomerNotification,
     now: DateTime<Utc>,
 ) -> ApiResult<RdmView> {
+    user.require(&may_record_some())?;
     let at = body.notified_at.unwrap_or(now);
     if at > now {
         return Err(ApiError::validation(

@@ -92,15 +92,17 @@ pub fn facts(rdm: &Rdm, has_items: bool, window: Option<Bounds>, now: DateTime<U
         risk: rdm.risk,
         has_description: !rdm.description.trim().is_empty(),
         has_technical_opinion: filled(&rdm.technical_opinion),
-        has_implementation_plan: filled(&rdm.implementation_plan)
-            && rdm.estimated_duration_minutes.is_some(),
-        has_rollback_plan: filled(&rdm.rollback_plan) && rdm.estimated_rollback_minutes.is_some(),
+        has_implementation_plan: filled(&rdm.implementation_plan),
+        has_duration: rdm.estimated_duration_minutes.is_some(),
+        has_rollback_plan: filled(&rdm.rollback_plan),
+        has_rollback_time: rdm.estimated_rollback_minutes.is_some(),
         has_homologation: filled(&rdm.homologation_evidence),
         has_items,
         has_standard_template: rdm.standard_template_id.is_some(),
         customers_notified: rdm.customers_notified_at.is_some(),
         has_window: window.is_some(),
         inside_window,
+        window_passed: window.is_some_and(|(_, ends)| ends <= now),
         has_review: filled(&rdm.review),
     }
 }

@@ -5,7 +5,7 @@ use super::store::{self, check_if_match, RdmView};
 use crate::changes::votes;
 use crate::db::enums::StoredOption;
 use crate::db::schema::rdms as t;
-use crate::identity::principal::AuthUser;
+use crate::identity::principal::{either, AuthUser};
 use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::rdm::RdmState;
 use domain::rdm::{check_edit, EditRefusal, Level};
+use domain::roles::Role;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
@@ -114,6 +115,11 @@ impl RdmPatch {
     }
 }
 
+/// Every role that may edit some RDM: the editors, and whoever may file one (as its requester).
+pub fn may_edit_some_rdm() -> Vec<Role> {
+    either(domain::rdm::EDITOR_ROLES, super::store::CREATORS)
+}
+
 /// Edits an RDM: only until approval (what was approved is what gets executed), with the
 /// ETag of the version edited. Voters get fresh links for the new revision.
 pub async fn update(
@@ -125,6 +131,7 @@ pub async fn update(
     if_match: Option<&str>,
     now: DateTime<Utc>,
 ) -> ApiResult<RdmView> {
+    user.require(&may_edit_some_rdm())?;
     let view = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let rdm = store::lock(conn, id).await?;

@@ -53,6 +53,7 @@ pub async fn issue_token(
     state: web::Data<AppState>,
     body: ValidJson<TokenRequest>,
 ) -> ApiResult<HttpResponse> {
+    let body = body.into_inner()?;
     let now = state.clock.now();
     let address = if state.trust_forwarded_for {
         // Behind a proxy the operator runs: the first address of X-Forwarded-For/Forwarded.
@@ -72,8 +73,8 @@ pub async fn issue_token(
             checks: &state.password_checks,
         },
         address,
-        &body.0.username,
-        &body.0.password,
+        &body.username,
+        &body.password,
         now,
     )
     .await?;

@@ -65,11 +65,13 @@ pub async fn put_policy(
     body: ValidJson<PolicyInput>,
 ) -> ApiResult<HttpResponse> {
     user.require(&[Role::ChangeManager])?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
     let v = policy::replace(
         &mut conn,
         user.id,
-        &body.0,
+        &body,
         header(&req, "If-Match"),
         state.clock.now(),
     )

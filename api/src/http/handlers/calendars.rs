@@ -104,8 +104,10 @@ pub async fn create_calendar(
     body: ValidJson<NewCalendar>,
 ) -> ApiResult<HttpResponse> {
     user.require(CATALOG_EDITORS)?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
-    let cal = calendar::create(&mut conn, &body.0).await?;
+    let cal = calendar::create(&mut conn, &body).await?;
     Ok(created(format!("/api/v1/calendars/{}", cal.id), &cal))
 }
 
@@ -130,9 +132,11 @@ pub async fn add_holiday(
     body: ValidJson<NewHoliday>,
 ) -> ApiResult<HttpResponse> {
     user.require(CATALOG_EDITORS)?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
     let cal_id = *id;
-    let h = calendar::add_holiday(&mut conn, cal_id, &body.0).await?;
+    let h = calendar::add_holiday(&mut conn, cal_id, &body).await?;
     Ok(created(
         format!("/api/v1/calendars/{cal_id}/holidays/{}", h.date),
         &h,

@@ -88,8 +88,10 @@ pub async fn create_organization(
     body: ValidJson<NewOrganization>,
 ) -> ApiResult<HttpResponse> {
     user.require(CATALOG_EDITORS)?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
-    let org = catalog::create_organization(&mut conn, &body.0, state.clock.now()).await?;
+    let org = catalog::create_organization(&mut conn, &body, state.clock.now()).await?;
     Ok(created(format!("/api/v1/organizations/{}", org.id), &org))
 }
 
@@ -130,8 +132,10 @@ pub async fn create_topology(
     body: ValidJson<NewTopology>,
 ) -> ApiResult<HttpResponse> {
     user.require(CATALOG_EDITORS)?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
-    let t = catalog::create_topology(&mut conn, user.customer_scope(STAFF), *id, &body.0).await?;
+    let t = catalog::create_topology(&mut conn, user.customer_scope(STAFF), *id, &body).await?;
     Ok(created(
         format!("/api/v1/organizations/{}/topologies", t.organization_id),
         &t,
@@ -171,8 +175,10 @@ pub async fn create_service(
     body: ValidJson<NewService>,
 ) -> ApiResult<HttpResponse> {
     user.require(CATALOG_EDITORS)?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
-    let s = catalog::create_service(&mut conn, &body.0).await?;
+    let s = catalog::create_service(&mut conn, &body).await?;
     Ok(created(format!("/api/v1/services/{}", s.id), &s))
 }
 
@@ -279,8 +285,10 @@ pub async fn create_item(
     body: ValidJson<NewItem>,
 ) -> ApiResult<HttpResponse> {
     user.require(CATALOG_EDITORS)?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
-    let item = catalog::create_item(&mut conn, &body.0).await?;
+    let item = catalog::create_item(&mut conn, &body).await?;
     Ok(created(
         format!("/api/v1/configuration-items/{}", item.id),
         &item,

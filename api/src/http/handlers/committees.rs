@@ -62,8 +62,10 @@ pub async fn create_committee(
     body: ValidJson<NewCommittee>,
 ) -> ApiResult<HttpResponse> {
     user.require(MANAGERS)?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
-    let v = committees::create(&mut conn, &body.0).await?;
+    let v = committees::create(&mut conn, &body).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/committees/{}", v.id)))
         .json(v))
@@ -88,13 +90,15 @@ pub async fn update_committee(
     body: ValidJson<CommitteePatch>,
 ) -> ApiResult<HttpResponse> {
     user.require(MANAGERS)?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
     let v = committees::update(
         &mut conn,
         &state.notifier,
         user.id,
         *id,
-        &body.0,
+        &body,
         state.clock.now(),
     )
     .await?;
@@ -118,13 +122,15 @@ pub async fn add_member(
     body: ValidJson<NewMember>,
 ) -> ApiResult<HttpResponse> {
     user.require(MANAGERS)?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
     let v = committees::add_member(
         &mut conn,
         &state.notifier,
         user.id,
         *id,
-        body.0.user_id,
+        body.user_id,
         state.clock.now(),
     )
     .await?;

@@ -13,6 +13,7 @@ use crate::platform::input::Problems;
 use crate::platform::pagination::{page_cursor, page_limit, query_param};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+use domain::roles::Role;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
 
@@ -61,10 +62,12 @@ pub async fn create_delegation(
     req: HttpRequest,
     body: ValidJson<NewDelegation>,
 ) -> ApiResult<HttpResponse> {
+    user.require(&[Role::CommitteeMember, Role::ChangeManager, Role::Admin])?;
+    let body = body.into_inner()?;
     let mut conn = state.pool.get().await?;
     let now = state.clock.now();
     let key = header(&req, "Idempotency-Key");
-    match delegations::create(&mut conn, &state.notifier, &user, &body.0, key, now).await? {
+    match delegations::create(&mut conn, &state.notifier, &user, &body, key, now).await? {
         Created::New(v) => Ok(HttpResponse::Created()
             .insert_header(("Location", format!("/api/v1/delegations/{}", v.id)))
             .json(v)),

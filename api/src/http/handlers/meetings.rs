@@ -86,13 +86,15 @@ pub async fn reschedule_meeting(
     body: ValidJson<RescheduleRequest>,
 ) -> ApiResult<HttpResponse> {
     user.require(&[Role::ChangeManager])?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
     let out = meetings::reschedule(
         &mut conn,
         &state.notifier,
         user.id,
         *id,
-        &body.0,
+        &body,
         state.clock.now(),
     )
     .await?;
@@ -117,13 +119,15 @@ pub async fn close_meeting(
     body: OptionalJson<CloseRequest>,
 ) -> ApiResult<HttpResponse> {
     user.require(&[Role::ChangeManager])?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
     let out = meetings::close(
         &mut conn,
         &state.notifier,
         user.id,
         *id,
-        body.0.note,
+        body.note,
         state.clock.now(),
     )
     .await?;

@@ -57,8 +57,10 @@ pub async fn create_template(
     body: ValidJson<NewTemplate>,
 ) -> ApiResult<HttpResponse> {
     user.require(&[Role::ChangeManager])?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
-    let v = templates::create(&mut conn, &body.0).await?;
+    let v = templates::create(&mut conn, &body).await?;
     Ok(created(format!("/api/v1/standard-templates/{}", v.id), &v))
 }
 

@@ -45,9 +45,11 @@ pub async fn create_user_handler(
     body: ValidJson<NewUserInput>,
 ) -> ApiResult<HttpResponse> {
     user.require(&[Role::Admin])?;
+    let body = body.into_inner()?;
+
     let now = state.clock.now();
     let mut conn = state.pool.get().await?;
-    let id = users::create_user(&mut conn, &state.password_checks, body.0, now).await?;
+    let id = users::create_user(&mut conn, &state.password_checks, body, now).await?;
     let view = UserView::try_from(users::find_user(&mut conn, id).await?)?;
     Ok(created(format!("/api/v1/users/{id}"), &view))
 }
@@ -122,13 +124,15 @@ pub async fn change_access(
     body: ValidJson<AccessChange>,
 ) -> ApiResult<HttpResponse> {
     user.require(&[Role::Admin])?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
     let changed = users::change_access(
         &mut conn,
         &state.access,
         user.id,
         *id,
-        body.0,
+        body,
         state.clock.now(),
     )
     .await?;

@@ -83,6 +83,8 @@ pub async fn request_flex(
     body: ValidJson<FlexRequest>,
 ) -> ApiResult<HttpResponse> {
     user.require(&[Role::ChangeManager])?;
+    let body = body.into_inner()?;
+
     let id = *id;
     let mut conn = state.pool.get().await?;
     let flex = windows::request_flex(
@@ -90,7 +92,7 @@ pub async fn request_flex(
         &state.notifier,
         user.id,
         id,
-        &body.0,
+        &body,
         state.clock.now(),
     )
     .await?;
@@ -121,6 +123,8 @@ pub async fn approve_flex(
     body: OptionalJson<FlexDecisionRequest>,
 ) -> ApiResult<HttpResponse> {
     user.require(&[Role::CommitteeMember])?;
+    let body = body.into_inner()?;
+
     let (id, flex_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
     let out = windows::decide(
@@ -130,7 +134,7 @@ pub async fn approve_flex(
         id,
         flex_id,
         true,
-        body.0.reason,
+        body.reason,
         state.clock.now(),
     )
     .await?;
@@ -158,6 +162,8 @@ pub async fn reject_flex(
     body: OptionalJson<FlexDecisionRequest>,
 ) -> ApiResult<HttpResponse> {
     user.require(&[Role::CommitteeMember])?;
+    let body = body.into_inner()?;
+
     let (id, flex_id) = path.into_inner();
     let mut conn = state.pool.get().await?;
     let out = windows::decide(
@@ -167,7 +173,7 @@ pub async fn reject_flex(
         id,
         flex_id,
         false,
-        body.0.reason,
+        body.reason,
         state.clock.now(),
     )
     .await?;

@@ -1,7 +1,7 @@
 //! One endpoint per lifecycle action (`crate::changes::rdms::actions::perform`).
 use super::super::common::etag;
 use crate::app::AppState;
-use crate::changes::rdms::actions::{perform, ActionBody};
+use crate::changes::rdms::actions::{action_roles, perform, ActionBody};
 use crate::changes::rdms::store::RdmView;
 use crate::http::extract::{header, OptionalJson};
 use crate::identity::principal::AuthUser;
@@ -31,8 +31,12 @@ macro_rules! action_endpoint {
             id: web::Path<i64>,
             body: OptionalJson<ActionBody>,
         ) -> ApiResult<HttpResponse> {
+            // The role first: a caller who may never take this action learns nothing,
+            // not even whether its body was valid.
+            user.require(&action_roles($action))?;
+            let body = body.into_inner()?;
             let mut conn = state.pool.get().await?;
-            let view = perform(&mut conn, &state.notifier, &user, *id, $action, body.0, header(&req, "If-Match"), state.clock.now()).await?;
+            let view = perform(&mut conn, &state.notifier, &user, *id, $action, body, header(&req, "If-Match"), state.clock.now()).await?;
             Ok(HttpResponse::Ok().insert_header((ETAG, etag(view.version))).json(view))
         }
     };

@@ -1,7 +1,7 @@
 use super::super::common::{etag, replayed, Decorate};
 use crate::app::AppState;
 use crate::changes::rdms::create::{self, NewRdm};
-use crate::changes::rdms::store::RdmView;
+use crate::changes::rdms::store::{RdmView, CREATORS};
 use crate::http::extract::{header, ValidJson};
 use crate::identity::principal::AuthUser;
 use crate::platform::error::ApiResult;
@@ -27,13 +27,15 @@ pub async fn create_rdm(
     req: HttpRequest,
     body: ValidJson<NewRdm>,
 ) -> ApiResult<HttpResponse> {
+    user.require(CREATORS)?;
+    let body = body.into_inner()?;
     let mut conn = state.pool.get().await?;
     let key = header(&req, "Idempotency-Key");
     match create::create(
         &mut conn,
         &state.notifier,
         &user,
-        &body.0,
+        &body,
         key,
         state.clock.now(),
     )

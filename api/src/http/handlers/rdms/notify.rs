@@ -24,13 +24,15 @@ pub async fn notify_customers(
     id: web::Path<i64>,
     body: ValidJson<CustomerNotification>,
 ) -> ApiResult<HttpResponse> {
+    user.require(&customer_notice::may_record_some())?;
+    let body = body.into_inner()?;
     let mut conn = state.pool.get().await?;
     let view = customer_notice::record(
         &mut conn,
         &state.notifier,
         &user,
         *id,
-        &body.0,
+        &body,
         state.clock.now(),
     )
     .await?;

@@ -29,13 +29,15 @@ pub async fn update_rdm(
     id: web::Path<i64>,
     body: ValidJson<RdmPatch>,
 ) -> ApiResult<HttpResponse> {
+    user.require(&update::may_edit_some_rdm())?;
+    let body = body.into_inner()?;
     let mut conn = state.pool.get().await?;
     let view = update::update(
         &mut conn,
         &state.notifier,
         &user,
         *id,
-        &body.0,
+        &body,
         header(&req, "If-Match"),
         state.clock.now(),
     )

@@ -26,13 +26,15 @@ pub async fn cast_vote(
     body: ValidJson<NewVote>,
 ) -> ApiResult<HttpResponse> {
     user.require(&[Role::CommitteeMember])?;
+    let body = body.into_inner()?;
+
     let mut conn = state.pool.get().await?;
     let view = votes::cast(
         &mut conn,
         &state.notifier,
         &user,
         *id,
-        &body.0,
+        &body,
         state.clock.now(),
     )
     .await?;
