@@ -8,6 +8,7 @@ mod event_log;
 mod flexes;
 mod mail;
 mod openapi;
+mod query_plans;
 mod queue;
 mod rdm_lifecycle;
 mod rdm_rules;

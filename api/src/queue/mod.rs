@@ -298,6 +298,12 @@ impl<C: Send + Sync + 'static> Registry<C> {
         self
     }
 
+    /// `kind` as registered (a name matching `^[a-z][a-z0-9_]*$`, fit to be written into SQL),
+    /// if it is.
+    pub fn registered_kind(&self, kind: &str) -> Option<&'static str> {
+        self.entries.get_key_value(kind).map(|(k, _)| *k)
+    }
+
     pub fn kinds(&self) -> Vec<&'static str> {
         let mut k: Vec<_> = self.entries.keys().copied().collect();
         k.sort();
@@ -383,12 +389,12 @@ struct Claimed {
 
 /// The claims, with the lane's constants written into the SQL so that the partial index of
 /// the lane is usable even under a generic plan (a pooler in transaction mode).
-const CLAIM_TIMER: &str = "SELECT id, kind, payload, attempts, max_attempts FROM jobs
+pub const CLAIM_TIMER: &str = "SELECT id, kind, payload, attempts, max_attempts FROM jobs
      WHERE status = 'pending' AND lane = 'timers' AND run_at <= $1
      ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED";
 /// A delivery's lease: `run_at` moves past the attempt's timeout, and the attempt is counted
 /// now, so a worker that dies mid-send leaves the job to be taken again when the lease ends.
-const CLAIM_DELIVERY: &str = "UPDATE jobs SET run_at = $2, attempts = attempts + 1
+pub const CLAIM_DELIVERY: &str = "UPDATE jobs SET run_at = $2, attempts = attempts + 1
      WHERE id = (SELECT id FROM jobs
                  WHERE status = 'pending' AND lane = 'deliveries' AND run_at <= $1
                  ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)

@@ -6,8 +6,9 @@ use crate::platform::error::ApiResult;
 use crate::platform::pagination::paginate;
 use chrono::{DateTime, Utc};
 use diesel::dsl::{exists, sql};
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::rdm::{Level, Priority, RdmState, RdmType};
 use serde::Serialize;
@@ -49,9 +50,27 @@ pub struct RdmQuery {
     pub cursor: Option<i64>,
 }
 
-/// RDMs newest first, filtered and paginated (keyset on id).
-pub async fn list(conn: &mut AsyncPgConnection, f: &RdmQuery) -> ApiResult<RdmPage> {
-    let limit = f.limit.unwrap_or(50);
+#[allow(clippy::type_complexity)]
+type Row = (
+    i64,
+    RdmType,
+    RdmState,
+    String,
+    Option<Priority>,
+    Option<Level>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    i32,
+    DateTime<Utc>,
+);
+
+/// How many of the newest RDMs a search reads in id order, per row of the page, before it
+/// looks up the older ones through the full-text index instead.
+const PROBE_ROWS_PER_RESULT: i64 = 40;
+
+/// The RDMs passing every filter but the text, below the cursor.
+fn filtered(f: &RdmQuery) -> rdms::BoxedQuery<'static, Pg> {
     let mut q = rdms::table.into_boxed();
     if let Some(s) = f.state {
         q = q.filter(rdms::state.eq(s.db()));
@@ -72,47 +91,94 @@ pub async fn list(conn: &mut AsyncPgConnection, f: &RdmQuery) -> ApiResult<RdmPa
                 .filter(rdm_items::item_id.eq(i)),
         ));
     }
-    if let Some(text) = &f.q {
-        q = q.filter(
-            sql::<Bool>("search @@ plainto_tsquery('portuguese', ")
-                .bind::<Text, _>(text.clone())
-                .sql(")"),
-        );
-    }
     if let Some(c) = f.cursor {
         q = q.filter(rdms::id.lt(c));
     }
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        RdmType,
-        RdmState,
-        String,
-        Option<Priority>,
-        Option<Level>,
-        i64,
-        Option<i64>,
-        Option<i64>,
-        i32,
-        DateTime<Utc>,
-    )> = q
-        .select((
-            rdms::id,
-            rdms::rdm_type,
-            rdms::state,
-            rdms::title,
-            rdms::priority,
-            rdms::risk,
-            rdms::requester_id,
-            rdms::meeting_id,
-            rdms::window_id,
-            rdms::version,
-            rdms::updated_at,
-        ))
-        .order(rdms::id.desc())
-        .limit(limit + 1)
-        .load(conn)
-        .await?;
+    q
+}
+
+/// `rdms.id` compared (`op`) with the id of the `probe`-th newest RDM below the cursor (0
+/// when there are fewer): the newest `probe` RDMs are those at or above it.
+fn probe_bound(
+    op: &'static str,
+    cursor: Option<i64>,
+    probe: i64,
+) -> Box<dyn BoxableExpression<rdms::table, Pg, SqlType = Bool>> {
+    Box::new(
+        sql::<Bool>(op)
+            .sql(" COALESCE((SELECT r.id FROM rdms r WHERE r.id < ")
+            .bind::<BigInt, _>(cursor.unwrap_or(i64::MAX))
+            .sql(" ORDER BY r.id DESC OFFSET ")
+            .bind::<BigInt, _>(probe - 1)
+            .sql(" LIMIT 1), 0)"),
+    )
+}
+
+async fn load(
+    conn: &mut AsyncPgConnection,
+    q: rdms::BoxedQuery<'static, Pg>,
+    limit: i64,
+) -> ApiResult<Vec<Row>> {
+    Ok(q.select((
+        rdms::id,
+        rdms::rdm_type,
+        rdms::state,
+        rdms::title,
+        rdms::priority,
+        rdms::risk,
+        rdms::requester_id,
+        rdms::meeting_id,
+        rdms::window_id,
+        rdms::version,
+        rdms::updated_at,
+    ))
+    .limit(limit)
+    .load(conn)
+    .await?)
+}
+
+/// RDMs newest first, filtered and paginated (keyset on id).
+///
+/// A search costs what it reads whatever the word: walking the RDMs newest first and testing
+/// each is quick for a common word and reads the whole table for a rare one; fetching every
+/// match through the full-text index is quick for a rare word and reads the whole table for
+/// a common one. So a search first walks only the newest `40 × page` RDMs (a common word fills
+/// the page there) and, if the page is not full, fetches the older matches through the index
+/// (there are then few: fewer than one in 40 of the newest matched).
+pub async fn list(conn: &mut AsyncPgConnection, f: &RdmQuery) -> ApiResult<RdmPage> {
+    let limit = f.limit.unwrap_or(50);
+    let rows = match &f.q {
+        None => load(conn, filtered(f).order(rdms::id.desc()), limit + 1).await?,
+        Some(text) => {
+            let probe = PROBE_ROWS_PER_RESULT * (limit + 1);
+            // `IS TRUE` keeps the full-text index out of this plan: it walks the newest ids.
+            // The query is parsed once (a subquery), not once per row under a generic plan.
+            let newest = filtered(f)
+                .filter(
+                    sql::<Bool>("(search @@ (SELECT plainto_tsquery('portuguese', ")
+                        .bind::<Text, _>(text.clone())
+                        .sql("))) IS TRUE"),
+                )
+                .filter(probe_bound("rdms.id >=", f.cursor, probe))
+                .order(rdms::id.desc());
+            let mut rows = load(conn, newest, limit + 1).await?;
+            if (rows.len() as i64) <= limit {
+                // `id + 0`: neither an ordered walk of the ids nor a bitmap of all of them;
+                // the matches come from the full-text index and only they are sorted.
+                let older = filtered(f)
+                    .filter(
+                        sql::<Bool>("search @@ plainto_tsquery('portuguese', ")
+                            .bind::<Text, _>(text.clone())
+                            .sql(")"),
+                    )
+                    .filter(probe_bound("rdms.id + 0 <", f.cursor, probe))
+                    .order(sql::<BigInt>("rdms.id + 0").desc());
+                let more = load(conn, older, limit + 1 - rows.len() as i64).await?;
+                rows.extend(more);
+            }
+            rows
+        }
+    };
     let (rows, next_cursor) = paginate(rows, limit, |r| r.0);
     let items: Vec<RdmSummary> = rows
         .into_iter()
