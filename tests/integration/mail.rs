@@ -299,3 +299,65 @@ async fn two_instances_on_one_database_send_each_message_exactly_once() {
         16
     );
 }
+
+/// The one gap no queue can close without the SMTP server: the process dies after the server
+/// accepted a message and before its `done` mark. The message goes again when its lease ends,
+/// and the copy carries the same Message-ID (at least once, and recognisably so).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_send_and_commit_resends_with_the_same_message_id() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .create_rdm("tester", gmud_tests::normal_rdm("Queda no envio", 1))
+        .await;
+    app.must("tester", id, "submit", None, "submitted").await;
+    app.must("gm", id, "start-assessment", None, "assessment")
+        .await;
+    app.must(
+        "gm",
+        id,
+        "veto",
+        Some(json!({"reason": "Sem janela"})),
+        "rejected",
+    )
+    .await;
+    // A worker claims the message (its lease) and the SMTP server accepts it; then the process
+    // dies: nothing records the outcome.
+    let (client, conn) = tokio_postgres::connect(&app.db_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let now = app.now();
+    let lease_until = now + chrono::Duration::minutes(6);
+    let claim = format!(
+        "WITH c AS ({}) SELECT payload::text FROM c",
+        gmud_api::queue::CLAIM_DELIVERY
+    );
+    let row = client
+        .query_one(&claim, &[&now, &lease_until])
+        .await
+        .expect("a message to claim");
+    let payload: String = row.get(0);
+    let mail: gmud_api::notify::mail::OutgoingMail = serde_json::from_str(&payload).unwrap();
+    app.state.mailer.send(&mail).await.expect("accepted");
+    let copies = || {
+        app.smtp
+            .mails()
+            .into_iter()
+            .filter(|m| m.message_id == mail.message_id.trim_matches(['<', '>']))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(copies().len(), 1);
+    // Restarted: not before the lease ends (other messages go), then it is sent again.
+    drain(&app.state).await.unwrap();
+    assert_eq!(copies().len(), 1);
+    app.set_now(lease_until + chrono::Duration::seconds(1));
+    drain(&app.state).await.unwrap();
+    let c = copies();
+    assert_eq!(c.len(), 2, "at least once: {c:?}");
+    assert_eq!(c[0].date, c[1].date, "the same message, dated alike");
+    assert_eq!(c[0].text, c[1].text);
+    // And only that: running again sends nothing more.
+    let total = app.smtp.received().len();
+    drain(&app.state).await.unwrap();
+    assert_eq!(app.smtp.received().len(), total);
+}
