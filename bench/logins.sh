@@ -18,7 +18,9 @@ port=${BENCH_PORT:-18081}
 db=${BENCH_DB:-gmud_bench_logins}
 pg=postgres://postgres@127.0.0.1:5432
 api=http://127.0.0.1:$port
-command -v hey >/dev/null || { echo "install hey: apt-get install hey"; exit 1; }
+for tool in hey wrk; do
+  command -v $tool >/dev/null || { echo "install $tool: apt-get install hey wrk"; exit 1; }
+done
 if [ -n "${GMUD_BIN:-}" ]; then
   bin=$GMUD_BIN
 else
@@ -44,14 +46,24 @@ reader() { hey -z "$1" -c 4 -q 50 -H "Authorization: Bearer $token" "$api/api/v1
 
 echo "server after start: VmRSS $(mem VmRSS), VmHWM $(mem VmHWM)"
 echo "reader alone (GET /rdms, 4 conns, 200 req/s): $(reader 5s)"
+# 1. One account that does not exist, hammered: the per-account backoff answers 429.
 reader "${secs}s" > /tmp/gmud-bench-reader.txt &
 rd=$!
 hey -z "${secs}s" -c "$conc" -m POST -T application/json \
   -d '{"username":"nobody-here","password":"wrong-password"}' "$api/api/v1/auth/token" > /tmp/gmud-bench-flood.txt
 wait $rd
-echo "flood ($conc concurrent wrong logins, ${secs}s, address limit $limit/min):"
-awk '/Requests\/sec/ {print "  " $0} /\[[0-9]+\]/ {print "  status " $0}' /tmp/gmud-bench-flood.txt
-echo "reader during the flood: $(cat /tmp/gmud-bench-reader.txt)"
-echo "server peak: VmHWM $(mem VmHWM); now: VmRSS $(mem VmRSS)"
+echo "flood 1: one unknown account, $conc concurrent, ${secs}s, address limit $limit/min:"
+awk '/Requests\/sec/ {print "  " $0} /^  \[[0-9]+\]/ {print "  status " $0}' /tmp/gmud-bench-flood.txt
+echo "  reader meanwhile: $(cat /tmp/gmud-bench-reader.txt)"
+echo "  server peak so far: VmHWM $(mem VmHWM); now: VmRSS $(mem VmRSS)"
+# 2. A new unknown account on every request: every one reaches argon2 (unless the address
+#    limit answers first); only the bound on concurrent checks protects memory.
+reader "${secs}s" > /tmp/gmud-bench-reader.txt &
+rd=$!
+echo "flood 2: a new unknown account per request, $conc concurrent, ${secs}s, address limit $limit/min:"
+wrk -t2 -c"$conc" -d"${secs}s" --timeout 10s -s bench/logins.lua "$api" | grep -E "requests|Requests/sec|Non-2xx"
+wait $rd
+echo "  reader meanwhile: $(cat /tmp/gmud-bench-reader.txt)"
+echo "  server peak: VmHWM $(mem VmHWM); now: VmRSS $(mem VmRSS)"
 sleep 2
-echo "server 2 s after: VmRSS $(mem VmRSS)"
+echo "  server 2 s after: VmRSS $(mem VmRSS)"
