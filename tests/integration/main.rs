@@ -3,6 +3,7 @@ mod access;
 mod auth;
 mod catalog;
 mod committee_clock;
+mod contract;
 mod delegations;
 mod event_log;
 mod flexes;

@@ -27,50 +27,47 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| {
-                ct.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .eq_ignore_ascii_case("application/json")
-            })
-            .unwrap_or(false);
-        let declared_too_large = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok())
-            .is_some_and(|n| n > MAX_BODY);
-        let mut payload = payload.take();
-        Box::pin(async move {
-            Ok(ValidJson(
-                read_json(declared_too_large, content_type_ok, &mut payload).await,
-            ))
-        })
+        let body = read_body(req, payload, false);
+        Box::pin(async move { Ok(ValidJson(body.await.and_then(|b| parse_valid_json(&b)))) })
     }
 }
 
-async fn read_json<T: DeserializeOwned + Validate>(
-    declared_too_large: bool,
-    content_type_ok: bool,
+/// Reads a JSON body: refused (413) when larger than the limit, before reading a byte of it if
+/// its length is declared, and (400) when it is not sent as `application/json` (unless
+/// `may_be_empty` and it is empty: `OptionalJson` takes that as no body).
+fn read_body(
+    req: &HttpRequest,
     payload: &mut Payload,
-) -> Result<T, ApiError> {
-    {
+    may_be_empty: bool,
+) -> LocalBoxFuture<'static, Result<web::BytesMut, ApiError>> {
+    let content_type_ok = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
+        .unwrap_or(false);
+    let declared_too_large = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > MAX_BODY);
+    let mut payload = payload.take();
+    Box::pin(async move {
         // Refused before reading a byte of it.
         if declared_too_large {
             return Err(ApiError::PayloadTooLarge {
                 limit_bytes: MAX_BODY,
             });
         }
-        if !content_type_ok {
-            return Err(ApiError::BadRequest {
-                code: "unsupported_media_type",
-                detail: "send the body as application/json".into(),
-            });
+        if !content_type_ok && !may_be_empty {
+            return Err(unsupported_media_type());
         }
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
@@ -85,7 +82,49 @@ async fn read_json<T: DeserializeOwned + Validate>(
             }
             body.extend_from_slice(&chunk);
         }
-        parse_valid_json(&body)
+        if !content_type_ok && !body.trim_ascii().is_empty() {
+            return Err(unsupported_media_type());
+        }
+        Ok(body)
+    })
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::BadRequest {
+        code: "unsupported_media_type",
+        detail: "send the body as application/json".into(),
+    }
+}
+
+/// The body is a JSON object (checked before serde, which would otherwise map the items of a
+/// top-level array onto a struct's fields by position). Anything else that is valid JSON is
+/// refused as `body` having the wrong type; what is not JSON at all is `malformed_json`.
+fn require_object(body: &[u8]) -> Result<(), ApiError> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok(()),
+        _ => match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(v) => Err(ApiError::validation(
+                "body",
+                "invalid",
+                format!("the body must be a JSON object, not {}", json_type(&v)),
+            )),
+            Err(e) => Err(ApiError::BadRequest {
+                code: "malformed_json",
+                detail: format!("the body is not valid JSON: {e}"),
+            }),
+        },
+    }
+}
+
+fn json_type(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -176,7 +215,9 @@ fn remove_path(doc: &mut serde_json::Value, path: &str) -> bool {
     at.as_object_mut().is_some_and(|o| o.remove(last).is_some())
 }
 
+/// A JSON object body, deserialised with the path of any bad field.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    require_object(body)?;
     // PostgreSQL text cannot hold U+0000: refuse it here, naming the field, rather than
     // failing with a 500 at the INSERT. Only bodies that spell `\u0000` are walked.
     if body.windows(6).any(|w| w == b"\\u0000") {
@@ -276,8 +317,8 @@ fn backticked(msg: &str) -> Option<&str> {
     msg.split('`').nth(1)
 }
 
-/// A JSON body that may be left out entirely (then `T::default()`); if sent, it must be
-/// valid. Taken, like [`ValidJson`], after the role check.
+/// A JSON body that may be left out: an empty body or a JSON `null` is `T::default()`; any
+/// other body must be a valid object. Taken, like [`ValidJson`], after the role check.
 pub struct OptionalJson<T>(Result<T, ApiError>);
 
 impl<T> OptionalJson<T> {
@@ -291,30 +332,34 @@ impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for Optiona
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let empty = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim() == "0")
-            || (req
-                .headers()
-                .get(actix_web::http::header::CONTENT_LENGTH)
-                .is_none()
-                && req
-                    .headers()
-                    .get(actix_web::http::header::TRANSFER_ENCODING)
-                    .is_none());
-        if empty {
-            return Box::pin(async { Ok(OptionalJson(Ok(T::default()))) });
-        }
-        let fut = ValidJson::<T>::from_request(req, payload);
-        Box::pin(async move { fut.await.map(|ValidJson(v)| OptionalJson(v)) })
+        let body = read_body(req, payload, true);
+        Box::pin(async move {
+            Ok(OptionalJson(body.await.and_then(|b| {
+                let text = b.trim_ascii();
+                if text.is_empty() || text == b"null" {
+                    Ok(T::default())
+                } else {
+                    parse_valid_json(text)
+                }
+            })))
+        })
     }
 }
 
 /// The value of a request header, if present and readable.
 pub fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The value of a request header, if present; one that is not visible ASCII is refused rather
+/// than taken as absent (an `Idempotency-Key` silently ignored would make a retry a duplicate).
+pub fn text_header<'a>(req: &'a HttpRequest, name: &str) -> Result<Option<&'a str>, ApiError> {
+    match req.headers().get(name) {
+        None => Ok(None),
+        Some(v) => v.to_str().map(Some).map_err(|_| {
+            ApiError::validation(name, "invalid", "must be visible ASCII characters only")
+        }),
+    }
 }
 
 /// Query parameters, deserialised with the name of the bad parameter (actix's own `Query`
@@ -453,6 +498,49 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn only_an_object_is_a_body() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Login {
+            username: String,
+            password: String,
+        }
+        // serde alone takes an array's items as the fields, in order.
+        assert!(serde_json::from_str::<Login>(r#"["admin", "x"]"#).is_ok());
+        for body in [
+            r#"["admin", "x"]"#,
+            " [] ",
+            "null",
+            "\"admin\"",
+            "1",
+            "true",
+        ] {
+            match parse_json::<Login>(body.as_bytes()) {
+                Err(ApiError::Validation(e)) => {
+                    assert_eq!(
+                        (e[0].field.as_str(), e[0].code.as_str()),
+                        ("body", "invalid")
+                    )
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        for body in ["", "  ", "[\"admin\"", "nul"] {
+            assert!(
+                matches!(
+                    parse_json::<Login>(body.as_bytes()),
+                    Err(ApiError::BadRequest {
+                        code: "malformed_json",
+                        ..
+                    })
+                ),
+                "{body:?}"
+            );
+        }
+        assert!(parse_json::<Login>(b" \n{\"username\": \"a\", \"password\": \"b\"}").is_ok());
     }
 
     #[derive(Debug, Deserialize)]

@@ -33,7 +33,7 @@ impl Idempotency {
         let Some(key) = key else {
             return Ok(None);
         };
-        if key.is_empty() || key.len() > 200 {
+        if key.is_empty() || key.chars().count() > 200 {
             return Err(ApiError::validation(
                 "Idempotency-Key",
                 "length",

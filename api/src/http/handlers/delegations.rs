@@ -5,7 +5,7 @@ use crate::app::AppState;
 use crate::changes::delegations::{
     self, DelegationPage, DelegationQuery, DelegationView, NewDelegation,
 };
-use crate::http::extract::{header, ValidJson, ValidQuery};
+use crate::http::extract::{text_header, ValidJson, ValidQuery};
 use crate::identity::principal::{AuthUser, STAFF};
 use crate::platform::error::ApiResult;
 use crate::platform::idempotency::Created;
@@ -50,7 +50,7 @@ pub struct DelegationFilter {
 #[utoipa::path(
     post, path = "/api/v1/delegations", tag = "delegations",
     request_body = NewDelegation,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry (1–200 characters)")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry (1–200 characters)", min_length = 1, max_length = 200)),
     responses((status = 201, description = "Created", body = DelegationView)),
     security(("bearer" = [])),
     extensions(("x-roles" = json!(["committee_member (for themselves)", "change_manager", "admin"])))
@@ -66,7 +66,7 @@ pub async fn create_delegation(
     let body = body.into_inner()?;
     let mut conn = state.pool.get().await?;
     let now = state.clock.now();
-    let key = header(&req, "Idempotency-Key");
+    let key = text_header(&req, "Idempotency-Key")?;
     match delegations::create(&mut conn, &state.notifier, &user, &body, key, now).await? {
         Created::New(v) => Ok(HttpResponse::Created()
             .insert_header(("Location", format!("/api/v1/delegations/{}", v.id)))

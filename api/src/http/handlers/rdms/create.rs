@@ -2,7 +2,7 @@ use super::super::common::{etag, replayed, Decorate};
 use crate::app::AppState;
 use crate::changes::rdms::create::{self, NewRdm};
 use crate::changes::rdms::store::{RdmView, CREATORS};
-use crate::http::extract::{header, ValidJson};
+use crate::http::extract::{text_header, ValidJson};
 use crate::identity::principal::AuthUser;
 use crate::platform::error::ApiResult;
 use crate::platform::idempotency::Created;
@@ -15,7 +15,7 @@ use actix_web::{http::header::ETAG, post, web, HttpRequest, HttpResponse};
 #[utoipa::path(
     post, path = "/api/v1/rdms", tag = "rdms",
     request_body = NewRdm,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry (1–200 characters)")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry (1–200 characters)", min_length = 1, max_length = 200)),
     responses((status = 201, description = "Created", body = RdmView, headers(("ETag" = String)))),
     security(("bearer" = [])),
     extensions(("x-roles" = json!(["requester", "test_analyst", "change_manager", "support_analyst", "support_coordinator"])))
@@ -30,7 +30,7 @@ pub async fn create_rdm(
     user.require(CREATORS)?;
     let body = body.into_inner()?;
     let mut conn = state.pool.get().await?;
-    let key = header(&req, "Idempotency-Key");
+    let key = text_header(&req, "Idempotency-Key")?;
     match create::create(
         &mut conn,
         &state.notifier,
