@@ -342,3 +342,38 @@ async fn a_meeting_start_timer_run_after_the_meeting_sends_no_expired_reminder()
     }
     assert_eq!(app.rdm(id).await.body["state"], "awaiting_committee");
 }
+
+#[tokio::test]
+async fn a_server_down_through_the_notice_and_the_meeting_sends_neither_afterwards() {
+    let app = TestApp::spawn().await;
+    {
+        let mut conn = app.state.pool.get().await.unwrap();
+        gmud_api::changes::calendar_tick::ensure_tick(&mut conn, app.now())
+            .await
+            .unwrap();
+    }
+    app.run_jobs().await;
+    let id = app.rdm_awaiting_committee("Trocar certificado", 1).await;
+    app.run_jobs().await;
+    // Down from Monday morning until after Carnival Tuesday's meeting (2027-02-09 14:00): the
+    // holiday notice (due 14 days before), every cut-off and every meeting in between are late.
+    app.set_now(at_sp(2027, 2, 9, 18, 0));
+    app.run_jobs().await;
+    let gm = app.mails_to("gm").await;
+    assert!(
+        !gm.iter().any(|m| m.subject.contains("feriado")),
+        "no advice to move a meeting already past: {gm:?}"
+    );
+    let cm1 = app.mails_to("cm1").await;
+    assert!(
+        !cm1.iter().any(|m| m.subject.contains("Pauta")),
+        "no agenda for meetings already held: {cm1:?}"
+    );
+    assert!(
+        !cm1.iter().any(|m| m.subject.contains("Lembrete")),
+        "{cm1:?}"
+    );
+    // What is still true is still said: the RDM moved on to a meeting to come.
+    assert_eq!(app.rdm(id).await.body["state"], "awaiting_committee");
+    assert!(cm1.iter().any(|m| m.subject.contains("adiada")), "{cm1:?}");
+}

@@ -761,11 +761,13 @@ impl Timer for HolidayNotice {
         let Some(m) = meeting(conn, self.meeting_id).await? else {
             return Ok(());
         };
+        // Run late, once the meeting has begun, "move it" is no longer advice anyone can take.
         if !domain::schedule::needs_reschedule(
             m.on_holiday,
             m.rescheduled,
             m.status == MeetingStatus::Scheduled,
         ) || m.holiday_flagged_at.is_some()
+            || now >= m.starts_at
         {
             return Ok(());
         }

@@ -737,6 +737,11 @@ async fn on_meeting_event(
         // The cut-off froze the agenda: it goes to the members.
         "agenda_frozen" => {
             let m = meeting_row(conn, e.entity_id).await?;
+            // A cut-off timer run after the meeting began (the server was down): the agenda
+            // is frozen all the same, but mailing it would announce a meeting already held.
+            if now >= m.starts_at {
+                return Ok(());
+            }
             let items = awaiting_on(conn, m.id).await?;
             agenda(conn, n, &m, &items, now).await
         }
