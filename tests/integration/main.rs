@@ -9,6 +9,7 @@ mod event_log;
 mod flexes;
 mod mail;
 mod openapi;
+mod outage;
 mod query_plans;
 mod queue;
 mod rdm_lifecycle;
