@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::ControlFlow;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc, Weekday,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -324,6 +326,26 @@ impl BusinessCalendar {
         self.holidays.get(&date)
     }
 
+    /// The holiday that takes part of `[start, end)` in local time `tz`: a whole-day holiday
+    /// on the start's date, or a partial one outside whose open hours the interval falls
+    /// (an interval past midnight counts to the end of its first day).
+    pub fn holiday_during(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        tz: Tz,
+    ) -> Option<&Holiday> {
+        let (s, e) = (start.with_timezone(&tz), end.with_timezone(&tz));
+        let minute = |t: NaiveTime| (t.hour() * 60 + t.minute()) as u16;
+        let end_minute = if e.date_naive() == s.date_naive() {
+            minute(e.time())
+        } else {
+            MINUTES_PER_DAY
+        };
+        self.holiday_on(s.date_naive())
+            .filter(|h| h.takes(minute(s.time()), end_minute))
+    }
+
     /// Business ranges of a local date: none on a non-working weekday (a holiday can only
     /// reduce business time, never open a weekend), a holiday's own ranges, else the normal day.
     pub fn ranges_on(&self, date: NaiveDate) -> &[DayRange] {
@@ -551,6 +573,21 @@ mod tests {
         BusinessCalendar::default_brazil()
             .with_holidays(holidays_br())
             .unwrap()
+    }
+
+    #[test]
+    fn a_meeting_is_on_a_holiday_unless_inside_a_partial_holidays_open_hours() {
+        let cal = brazil();
+        let on = |s, e| cal.holiday_during(s, e, Sao_Paulo).map(|h| h.name.clone());
+        assert_eq!(
+            on(sp(2027, 2, 8, 14, 0), sp(2027, 2, 8, 16, 0)).as_deref(),
+            Some("Carnaval (segunda-feira)")
+        );
+        // Ash Wednesday opens at 12:00: the morning is taken, the afternoon is not.
+        assert!(on(sp(2027, 2, 10, 9, 0), sp(2027, 2, 10, 11, 0)).is_some());
+        assert!(on(sp(2027, 2, 10, 14, 0), sp(2027, 2, 10, 16, 0)).is_none());
+        assert!(on(sp(2027, 2, 10, 18, 0), sp(2027, 2, 10, 20, 0)).is_some());
+        assert!(on(sp(2027, 2, 11, 14, 0), sp(2027, 2, 11, 16, 0)).is_none());
     }
 
     /// Gregorian Easter Sunday (anonymous Gregorian algorithm).

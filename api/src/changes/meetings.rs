@@ -16,7 +16,6 @@ use crate::events::{self, Entity, NewEvent};
 use crate::notify::Notifier;
 use crate::platform::error::{ApiError, ApiResult};
 use crate::queue::{enqueue, Lane, Queued, Timer};
-use chrono::Timelike;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -450,27 +449,13 @@ pub async fn reschedule(
             let policy = policy_from_row(&row)?;
             // Moving a meeting off a holiday onto another holiday fixes nothing.
             let (_, cal) = load_calendar(conn, row.calendar_id).await?;
-            let (start, end) = (
-                body.starts_at.with_timezone(&policy.tz()),
-                body.ends_at.with_timezone(&policy.tz()),
-            );
-            let minute = |t: chrono::NaiveTime| (t.hour() * 60 + t.minute()) as u16;
-            let end_minute = if end.date_naive() == start.date_naive() {
-                minute(end.time())
-            } else {
-                24 * 60
-            };
-            if let Some(h) = cal
-                .holiday_on(start.date_naive())
-                .filter(|h| h.takes(minute(start.time()), end_minute))
-            {
+            if let Some(h) = cal.holiday_during(body.starts_at, body.ends_at, policy.tz()) {
                 return Err(ApiError::validation(
                     "starts_at",
                     "holiday",
                     format!(
                         "{} is a holiday ({}): choose a business day",
-                        start.date_naive(),
-                        h.name
+                        h.date, h.name
                     ),
                 ));
             }
