@@ -24,13 +24,13 @@ pub struct CustomerNotification {
     pub notified_at: Option<DateTime<Utc>>,
 }
 
+/// Who may record the customer notification of any RDM (its requester may for their own).
+const RECORDERS: &[Role] = &[Role::ChangeManager, Role::ChangeAgent];
+
 /// Every role that may record a notification on some RDM: the change manager, the change
 /// agent, and whoever may file one (as its requester).
 pub fn may_record_some() -> Vec<Role> {
-    either(
-        &[Role::ChangeManager, Role::ChangeAgent],
-        super::store::CREATORS,
-    )
+    either(RECORDERS, super::store::CREATORS)
 }
 
 pub async fn record(
@@ -53,9 +53,7 @@ pub async fn record(
     let view = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let rdm = store::lock(conn, id).await?;
-            if !(rdm.requester_id == user.id
-                || user.roles.any(&[Role::ChangeManager, Role::ChangeAgent]))
-            {
+            if !(rdm.requester_id == user.id || user.roles.any(RECORDERS)) {
                 return Err(ApiError::Forbidden(
                     "only the requester, change_manager or change_agent may record this".into(),
                 ));
