@@ -610,6 +610,23 @@ impl TestApp {
         id
     }
 
+    /// An RDM filed by `tester` and vetoed by `gm` with `reason`: the veto mails the requester.
+    pub async fn vetoed_rdm(&self, title: &str, reason: &str) -> i64 {
+        let id = self.create_rdm("tester", normal_rdm(title, 1)).await;
+        self.must("tester", id, "submit", None, "submitted").await;
+        self.must("gm", id, "start-assessment", None, "assessment")
+            .await;
+        self.must(
+            "gm",
+            id,
+            "veto",
+            Some(json!({ "reason": reason })),
+            "rejected",
+        )
+        .await;
+        id
+    }
+
     /// A normal RDM driven from draft to `awaiting_committee`.
     pub async fn rdm_awaiting_committee(&self, title: &str, item: i64) -> i64 {
         self.committee_for(self.rdm_po_approved(normal_rdm(title, item)).await)

@@ -174,18 +174,7 @@ async fn a_job_that_keeps_failing_is_dead_visible_to_an_admin_and_can_be_retried
         ..Options::default()
     })
     .await;
-    let id = app.create_rdm("tester", normal_rdm("Sem SMTP", 1)).await;
-    app.must("tester", id, "submit", None, "submitted").await;
-    app.must("gm", id, "start-assessment", None, "assessment")
-        .await;
-    app.must(
-        "gm",
-        id,
-        "veto",
-        Some(json!({"reason": "Duplicada"})),
-        "rejected",
-    )
-    .await;
+    app.vetoed_rdm("Sem SMTP", "Duplicada").await;
     // Thirty attempts with growing backoff (capped at an hour: about a day in all), then dead.
     let mut waits = Vec::new();
     for _ in 0..domain::jobs::MAIL_MAX_ATTEMPTS {
@@ -306,20 +295,7 @@ async fn two_instances_on_one_database_send_each_message_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_between_send_and_commit_resends_with_the_same_message_id() {
     let app = TestApp::spawn().await;
-    let id = app
-        .create_rdm("tester", gmud_tests::normal_rdm("Queda no envio", 1))
-        .await;
-    app.must("tester", id, "submit", None, "submitted").await;
-    app.must("gm", id, "start-assessment", None, "assessment")
-        .await;
-    app.must(
-        "gm",
-        id,
-        "veto",
-        Some(json!({"reason": "Sem janela"})),
-        "rejected",
-    )
-    .await;
+    app.vetoed_rdm("Queda no envio", "Sem janela").await;
     // A worker claims the message (its lease) and the SMTP server accepts it; then the process
     // dies: nothing records the outcome.
     let (client, conn) = tokio_postgres::connect(&app.db_url, tokio_postgres::NoTls)

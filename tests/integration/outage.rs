@@ -6,14 +6,16 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 
-/// Log lines, kept.
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
+/// Log lines, kept; each write wakes whoever waits on `changed`.
+#[derive(Clone)]
+struct Lines(Arc<Mutex<Vec<u8>>>, Arc<Notify>);
 
 impl std::io::Write for Lines {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(b);
+        self.1.notify_one();
         Ok(b.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -30,13 +32,13 @@ impl Lines {
     }
 }
 
-/// Waits (without a fixed sleep) until `cond` holds, or fails after `limit`.
-async fn until(limit: Duration, what: &str, cond: impl Fn() -> bool) {
-    let start = std::time::Instant::now();
+/// Waits until `cond` holds, woken by each log line or connection (no sleeping: the test
+/// moves when the workers do); fails if nothing happens for `limit`.
+async fn until(changed: &Notify, limit: Duration, what: &str, cond: impl Fn() -> bool) {
     while !cond() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::timeout(limit, changed.notified())
+            .await
+            .unwrap_or_else(|_| panic!("nothing happened for {limit:?} while waiting for {what}"));
     }
 }
 
@@ -48,14 +50,16 @@ async fn job_workers_log_one_error_per_outage_and_one_recovery() {
     let port = relay.local_addr().unwrap().port();
     let up = Arc::new(AtomicBool::new(false));
     let attempts = Arc::new(AtomicUsize::new(0));
+    let changed = Arc::new(Notify::new());
     {
-        let (up, attempts) = (up.clone(), attempts.clone());
+        let (up, attempts, changed) = (up.clone(), attempts.clone(), changed.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((mut inbound, _)) = relay.accept().await else {
                     return;
                 };
                 attempts.fetch_add(1, Ordering::SeqCst);
+                changed.notify_one();
                 if !up.load(Ordering::SeqCst) {
                     drop(inbound); // down: PostgreSQL hangs up at once
                     continue;
@@ -68,7 +72,7 @@ async fn job_workers_log_one_error_per_outage_and_one_recovery() {
             }
         });
     }
-    let lines = Lines::default();
+    let lines = Lines(Arc::default(), changed.clone());
     let writer = lines.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(move || writer.clone())
@@ -86,7 +90,7 @@ async fn job_workers_log_one_error_per_outage_and_one_recovery() {
     let handles = worker.spawn(1, Duration::from_millis(10));
 
     // Down: many failed polls, one line per worker.
-    until(Duration::from_secs(20), "failed polls", || {
+    until(&changed, Duration::from_secs(40), "failed polls", || {
         attempts.load(Ordering::SeqCst) >= 10
     })
     .await;
@@ -100,7 +104,7 @@ async fn job_workers_log_one_error_per_outage_and_one_recovery() {
 
     // Back: each worker says so once, and polls at its normal pace again.
     up.store(true, Ordering::SeqCst);
-    until(Duration::from_secs(60), "recovery", || {
+    until(&changed, Duration::from_secs(40), "recovery", || {
         lines.count("job worker recovered") == 2
     })
     .await;

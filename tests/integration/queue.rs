@@ -7,7 +7,7 @@ use gmud_api::events::{self, Entity, NewEvent};
 use gmud_api::platform::error::ApiResult;
 use gmud_api::queue::prune::{prune, Retention};
 use gmud_api::queue::{enqueue, Lane, Queued, Ran, Timer, Worker};
-use gmud_tests::{json, Options, SmtpMode, TestApp};
+use gmud_tests::{Options, SmtpMode, TestApp};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -272,20 +272,7 @@ async fn timers_run_while_a_silent_smtp_server_holds_a_delivery() {
     .await;
     app.smtp.set_mode(SmtpMode::Silent);
     // A message to deliver (the veto tells the requester) and a timer due at the same time.
-    let id = app
-        .create_rdm("tester", gmud_tests::normal_rdm("Entrega lenta", 1))
-        .await;
-    app.must("tester", id, "submit", None, "submitted").await;
-    app.must("gm", id, "start-assessment", None, "assessment")
-        .await;
-    app.must(
-        "gm",
-        id,
-        "veto",
-        Some(json!({"reason": "Sem janela"})),
-        "rejected",
-    )
-    .await;
+    app.vetoed_rdm("Entrega lenta", "Sem janela").await;
     let now = app.now();
     {
         let mut conn = app.state.pool.get().await.unwrap();
@@ -330,20 +317,7 @@ async fn timers_run_while_a_silent_smtp_server_holds_a_delivery() {
 async fn an_smtp_server_that_refuses_the_recipient_for_good_makes_the_mail_dead_at_once() {
     let app = TestApp::spawn().await;
     app.smtp.set_mode(SmtpMode::RefuseRecipients);
-    let id = app
-        .create_rdm("tester", gmud_tests::normal_rdm("Destinatário inválido", 1))
-        .await;
-    app.must("tester", id, "submit", None, "submitted").await;
-    app.must("gm", id, "start-assessment", None, "assessment")
-        .await;
-    app.must(
-        "gm",
-        id,
-        "veto",
-        Some(json!({"reason": "Sem janela"})),
-        "rejected",
-    )
-    .await;
+    app.vetoed_rdm("Destinatário inválido", "Sem janela").await;
     let ran = app.run_jobs().await;
     let dead: Vec<_> = ran
         .iter()
