@@ -13,12 +13,338 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::approval::PolicyKind;
 use domain::calendar::{DayRange, Holiday};
 use domain::catalog::Environment;
+use domain::holiday_rules::{HolidayRule, RuleDate};
 use domain::rdm::{CommitteeKind, Level, Priority};
 use domain::roles::{Role, Team};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 const DEMO: &str = include_str!("../../fixtures/demo.json");
 const HOLIDAYS_BR: &str = include_str!("../../fixtures/holidays-br.json");
+const HOLIDAY_RULES_BR: &str = include_str!("../../fixtures/holiday-rules-br.json");
+const SUPPORT: &str = include_str!("../../fixtures/support.json");
+
+/// The support catalog (fixtures/support.json): calendars with rules, queues, items with
+/// their SLA targets, team OLAs, routing rules, ticket settings; demo contracts.
+#[derive(Debug, Deserialize)]
+struct Support {
+    calendars: Vec<SupportCal>,
+    national_rules_calendar: String,
+    queues: Vec<QueueFx>,
+    items: Vec<ItemFx>,
+    team_olas: BTreeMap<Team, BTreeMap<Priority, (i32, i32)>>,
+    routing_rules: Vec<RuleFx>,
+    settings: SettingsFx,
+    demo: SupportDemo,
+}
+#[derive(Debug, Deserialize)]
+struct SupportCal {
+    code: String,
+    name: String,
+    timezone: String,
+    working_days: Vec<String>,
+    business_hours: Vec<DayRange>,
+    includes: Vec<String>,
+    rules: Vec<HolidayRule>,
+}
+#[derive(Debug, Deserialize)]
+struct QueueFx {
+    code: String,
+    name: String,
+    team: Team,
+    #[serde(default)]
+    is_default: bool,
+}
+#[derive(Debug, Deserialize)]
+struct ItemFx {
+    code: String,
+    name: String,
+    product: String,
+    round_the_clock: bool,
+    /// Per priority: (first response, resolution) in minutes.
+    targets: BTreeMap<Priority, (i32, i32)>,
+}
+#[derive(Debug, Deserialize)]
+struct RuleFx {
+    position: i32,
+    item: Option<String>,
+    contract_product: Option<String>,
+    organization: Option<String>,
+    queue: String,
+}
+#[derive(Debug, Deserialize)]
+struct SettingsFx {
+    default_calendar: String,
+    auto_close_business_hours: i32,
+    reminder_business_hours: i32,
+    max_contact_attempts: i32,
+    contact_window_hours: i32,
+}
+#[derive(Debug, Deserialize)]
+struct SupportDemo {
+    organization_calendars: BTreeMap<String, String>,
+    contracts: Vec<ContractFx>,
+}
+#[derive(Debug, Deserialize)]
+struct ContractFx {
+    organization: String,
+    product: String,
+    calendar: Option<String>,
+    valid_from: chrono::NaiveDate,
+    valid_until: Option<chrono::NaiveDate>,
+}
+
+fn support() -> Support {
+    serde_json::from_str(SUPPORT).expect("fixtures/support.json is valid")
+}
+
+pub fn holiday_rules_br() -> Vec<HolidayRule> {
+    serde_json::from_str(HOLIDAY_RULES_BR).expect("fixtures/holiday-rules-br.json is valid")
+}
+
+async fn calendar_id(conn: &mut AsyncPgConnection, code: &str) -> QueryResult<i64> {
+    calendars::table
+        .filter(calendars::code.eq(code))
+        .select(calendars::id)
+        .first(conn)
+        .await
+}
+
+/// Inserts `rule` on `cal_id` unless the same rule is there.
+async fn seed_rule(
+    conn: &mut AsyncPgConnection,
+    cal_id: i64,
+    rule: &HolidayRule,
+) -> QueryResult<()> {
+    let (month, day, offset) = match rule.date {
+        RuleDate::Fixed { month, day } => (Some(month as i32), Some(day as i32), None),
+        RuleDate::Easter { offset_days } => (None, None, Some(offset_days)),
+    };
+    let exists: i64 = holiday_rules::table
+        .filter(holiday_rules::calendar_id.eq(cal_id))
+        .filter(holiday_rules::name.eq(&rule.name))
+        .count()
+        .get_result(conn)
+        .await?;
+    if exists == 0 {
+        diesel::insert_into(holiday_rules::table)
+            .values((
+                holiday_rules::calendar_id.eq(cal_id),
+                holiday_rules::name.eq(&rule.name),
+                holiday_rules::month.eq(month),
+                holiday_rules::day.eq(day),
+                holiday_rules::easter_offset.eq(offset),
+                holiday_rules::open_hours.eq(serde_json::to_value(&rule.open).expect("ranges")),
+                holiday_rules::first_year.eq(rule.first_year),
+                holiday_rules::last_year.eq(rule.last_year),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The support catalog every installation needs (and, with the demo, contracts and the
+/// organisations' calendars).
+async fn seed_support(
+    conn: &mut AsyncPgConnection,
+    with_demo: bool,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let s = support();
+    let national = calendar_id(conn, &s.national_rules_calendar).await?;
+    for rule in holiday_rules_br() {
+        seed_rule(conn, national, &rule).await?;
+    }
+    for c in &s.calendars {
+        diesel::insert_into(calendars::table)
+            .values((
+                calendars::code.eq(&c.code),
+                calendars::name.eq(&c.name),
+                calendars::timezone.eq(&c.timezone),
+                calendars::working_days.eq(&c.working_days),
+                calendars::business_hours
+                    .eq(serde_json::to_value(&c.business_hours).expect("ranges")),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        let id = calendar_id(conn, &c.code).await?;
+        for inc in &c.includes {
+            let included = calendar_id(conn, inc).await?;
+            diesel::insert_into(calendar_includes::table)
+                .values((
+                    calendar_includes::calendar_id.eq(id),
+                    calendar_includes::included_id.eq(included),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+        }
+        for rule in &c.rules {
+            seed_rule(conn, id, rule).await?;
+        }
+    }
+    for q in &s.queues {
+        diesel::insert_into(queues::table)
+            .values((
+                queues::code.eq(&q.code),
+                queues::name.eq(&q.name),
+                queues::team.eq(q.team.db()),
+                queues::is_default.eq(q.is_default),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+    }
+    // The targets in force since the epoch: a ticket of any date finds them.
+    let since = DateTime::<Utc>::UNIX_EPOCH;
+    for i in &s.items {
+        diesel::insert_into(support_items::table)
+            .values((
+                support_items::code.eq(&i.code),
+                support_items::name.eq(&i.name),
+                support_items::product.eq(&i.product),
+                support_items::round_the_clock.eq(i.round_the_clock),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        let item_id: i64 = support_items::table
+            .filter(support_items::code.eq(&i.code))
+            .select(support_items::id)
+            .first(conn)
+            .await?;
+        for (priority, (response, resolution)) in &i.targets {
+            diesel::insert_into(sla_targets::table)
+                .values((
+                    sla_targets::item_id.eq(item_id),
+                    sla_targets::priority.eq(priority.db()),
+                    sla_targets::response_minutes.eq(response),
+                    sla_targets::resolution_minutes.eq(resolution),
+                    sla_targets::valid_from.eq(since),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+        }
+    }
+    for (team, targets) in &s.team_olas {
+        for (priority, (response, resolution)) in targets {
+            diesel::insert_into(team_olas::table)
+                .values((
+                    team_olas::team.eq(team.db()),
+                    team_olas::priority.eq(priority.db()),
+                    team_olas::response_minutes.eq(response),
+                    team_olas::resolution_minutes.eq(resolution),
+                    team_olas::valid_from.eq(since),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+        }
+    }
+    let st = &s.settings;
+    let default_cal = calendar_id(conn, &st.default_calendar).await?;
+    diesel::insert_into(ticket_settings::table)
+        .values((
+            ticket_settings::id.eq(true),
+            ticket_settings::default_calendar_id.eq(default_cal),
+            ticket_settings::auto_close_business_hours.eq(st.auto_close_business_hours),
+            ticket_settings::reminder_business_hours.eq(st.reminder_business_hours),
+            ticket_settings::max_contact_attempts.eq(st.max_contact_attempts),
+            ticket_settings::contact_window_hours.eq(st.contact_window_hours),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    if !with_demo {
+        return seed_routing(conn, &s.routing_rules).await;
+    }
+    for (org, cal) in &s.demo.organization_calendars {
+        let cal_id = calendar_id(conn, cal).await?;
+        diesel::update(organizations::table.filter(organizations::code.eq(org)))
+            .filter(organizations::calendar_id.is_null())
+            .set(organizations::calendar_id.eq(cal_id))
+            .execute(conn)
+            .await?;
+    }
+    for c in &s.demo.contracts {
+        let org_id: i64 = organizations::table
+            .filter(organizations::code.eq(&c.organization))
+            .select(organizations::id)
+            .first(conn)
+            .await?;
+        let cal_id = match &c.calendar {
+            Some(code) => Some(calendar_id(conn, code).await?),
+            None => None,
+        };
+        let exists: i64 = contracts::table
+            .filter(contracts::organization_id.eq(org_id))
+            .filter(contracts::product.eq(&c.product))
+            .count()
+            .get_result(conn)
+            .await?;
+        if exists == 0 {
+            diesel::insert_into(contracts::table)
+                .values((
+                    contracts::organization_id.eq(org_id),
+                    contracts::product.eq(&c.product),
+                    contracts::calendar_id.eq(cal_id),
+                    contracts::valid_from.eq(c.valid_from),
+                    contracts::valid_until.eq(c.valid_until),
+                ))
+                .execute(conn)
+                .await?;
+        }
+    }
+    let _ = now;
+    seed_routing(conn, &s.routing_rules).await
+}
+
+async fn seed_routing(conn: &mut AsyncPgConnection, rules: &[RuleFx]) -> QueryResult<()> {
+    for r in rules {
+        let item_id: Option<i64> = match &r.item {
+            Some(code) => Some(
+                support_items::table
+                    .filter(support_items::code.eq(code))
+                    .select(support_items::id)
+                    .first(conn)
+                    .await?,
+            ),
+            None => None,
+        };
+        let org_id: Option<i64> = match &r.organization {
+            Some(code) => organizations::table
+                .filter(organizations::code.eq(code))
+                .select(organizations::id)
+                .first(conn)
+                .await
+                .optional()?,
+            None => None,
+        };
+        if r.organization.is_some() && org_id.is_none() {
+            continue;
+        }
+        let queue_id: i64 = queues::table
+            .filter(queues::code.eq(&r.queue))
+            .select(queues::id)
+            .first(conn)
+            .await?;
+        diesel::insert_into(routing_rules::table)
+            .values((
+                routing_rules::position.eq(r.position),
+                routing_rules::item_id.eq(item_id),
+                routing_rules::contract_product.eq(&r.contract_product),
+                routing_rules::organization_id.eq(org_id),
+                routing_rules::queue_id.eq(queue_id),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
 
 #[derive(Debug, Deserialize)]
 pub struct Demo {
@@ -258,7 +584,9 @@ pub async fn seed(
                 .execute(conn)
                 .await?;
         }
-        let Some(hash) = &hash else { return Ok(()) };
+        let Some(hash) = &hash else {
+            return seed_support(conn, false, now).await;
+        };
         for o in &d.organizations {
             diesel::insert_into(organizations::table)
                 .values((
@@ -390,7 +718,7 @@ pub async fn seed(
                 .execute(conn)
                 .await?;
         }
-        Ok(())
+        seed_support(conn, true, now).await
     })
     .await
 }

@@ -2,13 +2,15 @@
 //! holidays; what deadlines and SLA clocks are counted in. Loading one into the domain's
 //! [`BusinessCalendar`], and keeping them.
 use crate::db::models::{Calendar, HolidayRow};
-use crate::db::schema::{calendars, holidays};
+use crate::db::schema::{calendars, holiday_rules, holidays};
 use crate::platform::error::{ApiError, ApiResult, FieldError};
 use crate::platform::input::{not_blank, parse_tz, Problems};
+use chrono::Datelike;
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::calendar::{BusinessCalendar, CalendarError, DayRange, Holiday};
+use domain::holiday_rules::{holidays_for, years_around, HolidayRule, RuleDate};
 use domain::schedule::{parse_weekday, weekday_name};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -374,7 +376,7 @@ pub async fn deadline(
     from: DateTime<Utc>,
     hours: f64,
 ) -> ApiResult<Deadline> {
-    let (cal, bc) = load_calendar(conn, id).await?;
+    let (cal, bc) = load_calendar(conn, id, from).await?;
     let amount = Duration::milliseconds((hours * 3_600_000.0).round() as i64);
     let due = bc
         .add_business_hours(from, amount)
@@ -412,7 +414,7 @@ pub async fn business_time(
             "the span may be at most 100 years",
         ));
     }
-    let (cal, bc) = load_calendar(conn, id).await?;
+    let (cal, bc) = load_calendar(conn, id, from).await?;
     Ok(BusinessTime {
         calendar_id: cal.id,
         from,
@@ -421,8 +423,7 @@ pub async fn business_time(
     })
 }
 
-/// The calendar's row and the domain calendar it describes.
-pub fn calendar_from_rows(cal: &Calendar, hols: &[HolidayRow]) -> ApiResult<BusinessCalendar> {
+fn calendar_with(cal: &Calendar, holidays: Vec<Holiday>) -> ApiResult<BusinessCalendar> {
     let tz = parse_tz("timezone", &cal.timezone)?;
     let days = cal
         .working_days
@@ -434,8 +435,12 @@ pub fn calendar_from_rows(cal: &Calendar, hols: &[HolidayRow]) -> ApiResult<Busi
         .collect::<ApiResult<Vec<_>>>()?;
     let ranges: Vec<DayRange> = serde_json::from_value(cal.business_hours.clone())
         .map_err(|e| ApiError::context(format!("reading calendar {}", cal.id), e))?;
-    let holidays = hols
-        .iter()
+    BusinessCalendar::new(tz, &days, ranges, holidays)
+        .map_err(|e| ApiError::context(format!("reading calendar {}", cal.id), e))
+}
+
+fn holidays_of(hols: &[HolidayRow]) -> ApiResult<Vec<Holiday>> {
+    hols.iter()
         .map(|h| {
             Ok(Holiday {
                 date: h.date,
@@ -444,14 +449,17 @@ pub fn calendar_from_rows(cal: &Calendar, hols: &[HolidayRow]) -> ApiResult<Busi
                     .map_err(|e| ApiError::context(format!("reading holiday {}", h.id), e))?,
             })
         })
-        .collect::<ApiResult<Vec<_>>>()?;
-    BusinessCalendar::new(tz, &days, ranges, holidays)
-        .map_err(|e| ApiError::context(format!("reading calendar {}", cal.id), e))
+        .collect()
 }
 
+/// A calendar as computations see it: its own dated holidays, those of the calendars it
+/// includes (national, state, municipal…), and every one's holiday rules expanded for the
+/// years around `around` (see [`years_around`]). A date listed on the calendar itself wins
+/// over an included one or a rule on the same day.
 pub async fn load_calendar(
     conn: &mut AsyncPgConnection,
     calendar_id: i64,
+    around: DateTime<Utc>,
 ) -> ApiResult<(Calendar, BusinessCalendar)> {
     let cal: Calendar = calendars::table
         .find(calendar_id)
@@ -460,12 +468,91 @@ pub async fn load_calendar(
         .await
         .optional()?
         .ok_or_else(|| ApiError::not_found(format!("calendar {calendar_id}")))?;
-    let hols: Vec<HolidayRow> = holidays::table
-        .filter(holidays::calendar_id.eq(calendar_id))
-        .order(holidays::date)
+    // UNION, not UNION ALL: a cycle of includes ends instead of looping.
+    let ids: Vec<i64> = diesel::sql_query(
+        "WITH RECURSIVE inc(id, depth) AS (
+           SELECT $1::bigint, 0
+           UNION
+           SELECT ci.included_id, inc.depth + 1 FROM calendar_includes ci
+           JOIN inc ON ci.calendar_id = inc.id WHERE inc.depth < 8
+         ) SELECT DISTINCT id FROM inc",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(calendar_id)
+    .load::<IdRow>(conn)
+    .await?
+    .into_iter()
+    .map(|r| r.id)
+    .collect();
+    let mut hols: Vec<HolidayRow> = holidays::table
+        .filter(holidays::calendar_id.eq_any(&ids))
+        .order((holidays::date, holidays::id))
         .select(HolidayRow::as_select())
         .load(conn)
         .await?;
-    let bc = calendar_from_rows(&cal, &hols)?;
+    // Included calendars' dates first, the calendar's own last: the last one on a day wins.
+    hols.sort_by_key(|h| (h.calendar_id == calendar_id, h.date));
+    let rules: Vec<HolidayRuleRow> = holiday_rules::table
+        .filter(holiday_rules::calendar_id.eq_any(&ids))
+        .order((
+            holiday_rules::calendar_id.ne(calendar_id),
+            holiday_rules::id,
+        ))
+        .select(HolidayRuleRow::as_select())
+        .load(conn)
+        .await?;
+    let rules = rules
+        .iter()
+        .map(HolidayRuleRow::rule)
+        .collect::<ApiResult<Vec<_>>>()?;
+    let dated = holidays_of(&hols)?;
+    let merged = holidays_for(&rules, dated, years_around(around.year()));
+    let bc = calendar_with(&cal, merged)?;
     Ok((cal, bc))
+}
+
+#[derive(diesel::QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// A stored holiday rule.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = holiday_rules)]
+pub struct HolidayRuleRow {
+    pub id: i64,
+    pub calendar_id: i64,
+    pub name: String,
+    pub month: Option<i32>,
+    pub day: Option<i32>,
+    pub easter_offset: Option<i32>,
+    pub open_hours: serde_json::Value,
+    pub first_year: Option<i32>,
+    pub last_year: Option<i32>,
+}
+
+impl HolidayRuleRow {
+    pub fn rule(&self) -> ApiResult<HolidayRule> {
+        let date = match (self.month, self.day, self.easter_offset) {
+            (Some(month), Some(day), None) => RuleDate::Fixed {
+                month: month as u32,
+                day: day as u32,
+            },
+            (None, None, Some(offset_days)) => RuleDate::Easter { offset_days },
+            _ => {
+                return Err(ApiError::internal(format!(
+                    "holiday rule {} is neither fixed nor Easter-relative",
+                    self.id
+                )))
+            }
+        };
+        Ok(HolidayRule {
+            name: self.name.clone(),
+            date,
+            open: serde_json::from_value(self.open_hours.clone())
+                .map_err(|e| ApiError::context(format!("reading holiday rule {}", self.id), e))?,
+            first_year: self.first_year,
+            last_year: self.last_year,
+        })
+    }
 }

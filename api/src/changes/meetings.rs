@@ -260,7 +260,7 @@ pub async fn ensure_meetings(
     {
         return Ok(found);
     }
-    let (_, cal) = load_calendar(conn, row.calendar_id).await?;
+    let (_, cal) = load_calendar(conn, row.calendar_id, from).await?;
     let occ = policy.meetings(from, until, |d| cal.holiday_on(d).is_some());
     let values: Vec<_> = occ
         .iter()
@@ -448,7 +448,7 @@ pub async fn reschedule(
             let row = current_policy(conn).await?;
             let policy = policy_from_row(&row)?;
             // Moving a meeting off a holiday onto another holiday fixes nothing.
-            let (_, cal) = load_calendar(conn, row.calendar_id).await?;
+            let (_, cal) = load_calendar(conn, row.calendar_id, body.starts_at).await?;
             if let Some(h) = cal.holiday_during(body.starts_at, body.ends_at, policy.tz()) {
                 return Err(ApiError::validation(
                     "starts_at",
@@ -757,7 +757,7 @@ impl Timer for HolidayNotice {
             return Ok(());
         }
         let policy = current_policy(conn).await?;
-        let (_, cal) = load_calendar(conn, policy.calendar_id).await?;
+        let (_, cal) = load_calendar(conn, policy.calendar_id, m.starts_at).await?;
         let name = cal
             .holiday_on(m.original_date)
             .map(|h| h.name.clone())

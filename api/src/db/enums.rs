@@ -12,6 +12,7 @@ use domain::catalog::Environment;
 use domain::rdm::{CommitteeKind, Level, Priority, RdmState, RdmType};
 use domain::roles::{Role, Team};
 use domain::schedule::{FlexStatus, MeetingStatus};
+use domain::ticket::{TicketKind, TicketState};
 
 /// Maps a PostgreSQL enum type to a Rust enum with `as_str` and `FromStr`: the binary form of
 /// an enum value is its label. Rows read the enum directly; a value written or compared is
@@ -87,6 +88,13 @@ impl<T: Stored> StoredList for Vec<T> {
     }
 }
 
+/// For models that insert or update an enum column (`#[diesel(serialize_as = Db<T>)]`).
+impl<T: Stored> From<T> for Db<T> {
+    fn from(v: T) -> Self {
+        Db(v)
+    }
+}
+
 impl<T: Stored> ToSql<T::Sql, Pg> for Db<T> {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
         self.0.to_sql(out)
@@ -145,3 +153,5 @@ pg_enum!(sql::VoteChannel => VoteChannel);
 pg_enum!(sql::UserRole => Role);
 pg_enum!(sql::Team => Team);
 pg_enum!(sql::Environment => Environment);
+pg_enum!(sql::TicketState => TicketState);
+pg_enum!(sql::TicketKind => TicketKind);

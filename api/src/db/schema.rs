@@ -1,6 +1,7 @@
 // Hand-kept mirror of migrations/ (diesel print-schema needs libpq). A test compares it with a
 // migrated database and names every difference (`tests/integration/schema_drift.rs`).
-// `rdms.search` (generated tsvector) is queried through raw SQL fragments only.
+// `rdms.search` and `tickets.search` (generated tsvectors) are queried through raw SQL
+// fragments only.
 
 /// The PostgreSQL enum types; `super::enums` maps each to its Rust enum.
 pub mod sql_types {
@@ -28,6 +29,8 @@ pub mod sql_types {
         Team => "team",
         Environment => "environment",
         EntityKind => "entity_kind",
+        TicketState => "ticket_state",
+        TicketKind => "ticket_kind",
     );
 }
 diesel::table! {
@@ -37,6 +40,7 @@ diesel::table! {
         name -> Text,
         timezone -> Text,
         created_at -> Timestamptz,
+        calendar_id -> Nullable<Int8>,
     }
 }
 
@@ -387,7 +391,213 @@ diesel::joinable!(window_flexes -> maintenance_windows (window_id));
 diesel::joinable!(vote_links -> rdms (rdm_id));
 diesel::joinable!(window_flex_votes -> window_flexes (flex_id));
 
+diesel::table! {
+    holiday_rules (id) {
+        id -> Int8,
+        calendar_id -> Int8,
+        name -> Text,
+        month -> Nullable<Int4>,
+        day -> Nullable<Int4>,
+        easter_offset -> Nullable<Int4>,
+        open_hours -> Jsonb,
+        first_year -> Nullable<Int4>,
+        last_year -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    calendar_includes (calendar_id, included_id) {
+        calendar_id -> Int8,
+        included_id -> Int8,
+    }
+}
+
+diesel::table! {
+    queues (id) {
+        id -> Int8,
+        code -> Text,
+        name -> Text,
+        team -> crate::db::schema::sql_types::Team,
+        is_default -> Bool,
+    }
+}
+
+diesel::table! {
+    support_items (id) {
+        id -> Int8,
+        code -> Text,
+        name -> Text,
+        product -> Text,
+        round_the_clock -> Bool,
+    }
+}
+
+diesel::table! {
+    sla_targets (id) {
+        id -> Int8,
+        item_id -> Int8,
+        priority -> crate::db::schema::sql_types::Priority,
+        response_minutes -> Int4,
+        resolution_minutes -> Int4,
+        valid_from -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    team_olas (team, priority, valid_from) {
+        team -> crate::db::schema::sql_types::Team,
+        priority -> crate::db::schema::sql_types::Priority,
+        response_minutes -> Int4,
+        resolution_minutes -> Int4,
+        valid_from -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    contracts (id) {
+        id -> Int8,
+        organization_id -> Int8,
+        product -> Text,
+        calendar_id -> Nullable<Int8>,
+        valid_from -> Date,
+        valid_until -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    routing_rules (id) {
+        id -> Int8,
+        position -> Int4,
+        item_id -> Nullable<Int8>,
+        contract_product -> Nullable<Text>,
+        organization_id -> Nullable<Int8>,
+        queue_id -> Int8,
+    }
+}
+
+diesel::table! {
+    ticket_settings (id) {
+        id -> Bool,
+        default_calendar_id -> Int8,
+        auto_close_business_hours -> Int4,
+        reminder_business_hours -> Int4,
+        max_contact_attempts -> Int4,
+        contact_window_hours -> Int4,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> Int8,
+        organization_id -> Int8,
+        kind -> crate::db::schema::sql_types::TicketKind,
+        parent_id -> Nullable<Int8>,
+        follow_up_of -> Nullable<Int8>,
+        item_id -> Int8,
+        title -> Text,
+        description -> Text,
+        priority -> crate::db::schema::sql_types::Priority,
+        state -> crate::db::schema::sql_types::TicketState,
+        pending_on -> Nullable<Text>,
+        pending_reason -> Nullable<Text>,
+        queue_id -> Int8,
+        team -> crate::db::schema::sql_types::Team,
+        assignee_id -> Nullable<Int8>,
+        requester_id -> Int8,
+        calendar_id -> Int8,
+        round_the_clock -> Bool,
+        opened_at -> Timestamptz,
+        received_at -> Timestamptz,
+        sla_pinned_at -> Timestamptz,
+        response_target_s -> Int8,
+        response_accrued_s -> Int8,
+        response_running_since -> Nullable<Timestamptz>,
+        response_due_at -> Nullable<Timestamptz>,
+        response_breached_at -> Nullable<Timestamptz>,
+        response_stopped_at -> Nullable<Timestamptz>,
+        resolution_target_s -> Int8,
+        resolution_accrued_s -> Int8,
+        resolution_running_since -> Nullable<Timestamptz>,
+        resolution_due_at -> Nullable<Timestamptz>,
+        resolution_breached_at -> Nullable<Timestamptz>,
+        resolution_stopped_at -> Nullable<Timestamptz>,
+        solution -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamptz>,
+        resolution_no -> Int4,
+        auto_close_at -> Nullable<Timestamptz>,
+        closed_at -> Nullable<Timestamptz>,
+        close_reason -> Nullable<Text>,
+        reopen_count -> Int4,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ticket_comments (id) {
+        id -> Int8,
+        ticket_id -> Int8,
+        organization_id -> Int8,
+        author_id -> Int8,
+        visibility -> Text,
+        body -> Text,
+        team -> Nullable<crate::db::schema::sql_types::Team>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ticket_links (id) {
+        id -> Int8,
+        ticket_id -> Int8,
+        organization_id -> Int8,
+        resolution_no -> Int4,
+        recipient_id -> Int8,
+        created_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        used_action -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    ticket_contact_attempts (id) {
+        id -> Int8,
+        ticket_id -> Int8,
+        organization_id -> Int8,
+        channel -> Text,
+        at -> Timestamptz,
+        answered -> Bool,
+        evidence -> Text,
+        recorded_by -> Int8,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ticket_rdm_links (ticket_id, rdm_id) {
+        ticket_id -> Int8,
+        rdm_id -> Int8,
+        organization_id -> Int8,
+        created_by -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    holiday_rules,
+    calendar_includes,
+    queues,
+    support_items,
+    sla_targets,
+    team_olas,
+    contracts,
+    routing_rules,
+    ticket_settings,
+    tickets,
+    ticket_comments,
+    ticket_links,
+    ticket_contact_attempts,
+    ticket_rdm_links,
     organizations,
     users,
     topologies,
