@@ -128,6 +128,9 @@ pub fn registry() -> Registry<AppState> {
         .timer::<DelegationStarts>()
         .timer::<CmeReminder>()
         .timer::<PruneJobs>()
+        .timer::<crate::tickets::jobs::TicketAutoClose>()
+        .timer::<crate::tickets::jobs::TicketCloseReminder>()
+        .timer::<crate::tickets::jobs::SlaBreach>()
 }
 
 impl Provides<Notifier> for AppState {

@@ -15,3 +15,4 @@ pub mod identity;
 pub mod notify;
 pub mod platform;
 pub mod queue;
+pub mod tickets;

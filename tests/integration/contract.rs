@@ -267,5 +267,5 @@ async fn idempotency_key_limits_are_enforced_and_documented() {
             }
         }
     }
-    assert_eq!(seen, 2, "POST /rdms and POST /delegations");
+    assert_eq!(seen, 3, "POST /rdms, /delegations and /tickets");
 }

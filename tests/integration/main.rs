@@ -18,4 +18,5 @@ mod refusals;
 mod scheduling;
 mod schema_drift;
 mod setup;
+mod tickets;
 mod vote_links;

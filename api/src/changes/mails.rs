@@ -4,8 +4,7 @@
 //! auto-escaped by [`crate::notify::format::Html`]), over one context struct; both extend a
 //! layout and share partials (the RDM's essentials).
 use super::labels;
-use crate::notify::format::{self, filters, format_local_date, one_line};
-use askama::Template;
+use crate::notify::format::{self, filters, format_local_date, mail_templates};
 use chrono::{DateTime, Utc};
 use domain::rdm::{Level, Priority, RdmType};
 
@@ -248,45 +247,6 @@ pub fn agenda(m: &Agenda) -> Rendered {
 // Template contexts: what each pair of templates reads besides its input `m`
 // ---------------------------------------------------------------------------------------
 
-/// Declares the two templates of a mail over its context `$ctx` (which has `subject`, read
-/// by the layouts), and `$ctx::render`. The templates deref to the context, so they name its
-/// fields directly.
-macro_rules! mail_templates {
-    ($ctx:ident: $text:ident = $text_path:literal, $html:ident = $html_path:literal) => {
-        #[derive(Template)]
-        #[template(path = $text_path, config = "templates/askama.toml")]
-        struct $text<'a>(&'a $ctx<'a>);
-
-        #[derive(Template)]
-        #[template(path = $html_path, config = "templates/askama.toml")]
-        struct $html<'a>(&'a $ctx<'a>);
-
-        impl<'a> std::ops::Deref for $text<'a> {
-            type Target = $ctx<'a>;
-            fn deref(&self) -> &$ctx<'a> {
-                self.0
-            }
-        }
-
-        impl<'a> std::ops::Deref for $html<'a> {
-            type Target = $ctx<'a>;
-            fn deref(&self) -> &$ctx<'a> {
-                self.0
-            }
-        }
-
-        impl $ctx<'_> {
-            fn render(&self) -> Rendered {
-                Rendered {
-                    subject: one_line(&self.subject),
-                    text: tidy_text(&rendered($text(self).render())),
-                    html: rendered($html(self).render()),
-                }
-            }
-        }
-    };
-}
-
 struct VoteMail<'a> {
     subject: String,
     heading: String,
@@ -357,37 +317,6 @@ struct AgendaMail<'a> {
     waiting: usize,
 }
 mail_templates!(AgendaMail: AgendaText = "mail/agenda.txt", AgendaHtml = "mail/agenda.html");
-
-/// A rendered template. Rendering into a `String` fails only when a printed value's `Display`
-/// does, and none of ours do: a failure is a bug, not a condition to carry on with.
-fn rendered(r: askama::Result<String>) -> String {
-    r.expect("mail templates render into a String")
-}
-
-/// The plain-text part as mail readers like it: no trailing blanks on a line (but the
-/// signature delimiter `-- `), at most one blank line in a row, one line break at the end.
-/// Templates may then lay out their blocks freely.
-fn tidy_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut blank = true; // drops blank lines at the start
-    for line in s.lines() {
-        let line = if line == "-- " { line } else { line.trim_end() };
-        if line.is_empty() {
-            if !blank {
-                out.push('\n');
-            }
-            blank = true;
-        } else {
-            out.push_str(line);
-            out.push('\n');
-            blank = false;
-        }
-    }
-    while out.ends_with("\n\n") {
-        out.pop();
-    }
-    out
-}
 
 /// "por" + the article of `who`, contracted: "o Comitê" → "pelo Comitê", "a Maria" → "pela
 /// Maria"; names without an article stay "por Fulano".

@@ -612,8 +612,9 @@ pub async fn on_event(
             }
             _ => Ok(()),
         },
-        // Account changes notify nobody by mail.
-        Entity::User => Ok(()),
+        // Account changes notify nobody by mail; tickets tell their own
+        // (`crate::tickets::notifications`).
+        Entity::User | Entity::Ticket => Ok(()),
         Entity::Committee => match e.action.as_str() {
             // A new required voter of RDMs already awaiting this committee gets their links.
             "member_added" => {

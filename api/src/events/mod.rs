@@ -22,16 +22,18 @@ pub enum Entity {
     Delegation,
     Committee,
     User,
+    Ticket,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 6] = [
+    pub const ALL: [Entity; 7] = [
         Entity::Rdm,
         Entity::Meeting,
         Entity::Window,
         Entity::Delegation,
         Entity::Committee,
         Entity::User,
+        Entity::Ticket,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -41,6 +43,7 @@ impl Entity {
             Entity::Delegation => "delegation",
             Entity::Committee => "committee",
             Entity::User => "user",
+            Entity::Ticket => "ticket",
         }
     }
 }

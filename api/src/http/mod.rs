@@ -8,6 +8,7 @@ pub mod handlers;
 pub mod openapi;
 pub mod problem;
 pub mod server;
+pub mod ticket_pages;
 pub mod vote_pages;
 
 pub use server::{configure, serve};

@@ -60,6 +60,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
         c::templates::Doc::openapi(),
         super::vote_pages::Doc::openapi(),
         c::jobs::Doc::openapi(),
+        c::tickets::Doc::openapi(),
+        super::ticket_pages::Doc::openapi(),
     ] {
         doc.merge(part);
     }

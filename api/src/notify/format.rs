@@ -190,6 +190,80 @@ pub mod filters {
     }
 }
 
+/// A rendered template. Rendering into a `String` fails only when a printed value's `Display`
+/// does, and none of ours do: a failure is a bug, not a condition to carry on with.
+pub fn rendered(r: askama::Result<String>) -> String {
+    r.expect("mail templates render into a String")
+}
+
+/// The plain-text part as mail readers like it: no trailing blanks on a line (but the
+/// signature delimiter `-- `), at most one blank line in a row, one line break at the end.
+/// Templates may then lay out their blocks freely.
+pub fn tidy_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut blank = true; // drops blank lines at the start
+    for line in s.lines() {
+        let line = if line == "-- " { line } else { line.trim_end() };
+        if line.is_empty() {
+            if !blank {
+                out.push('\n');
+            }
+            blank = true;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+            blank = false;
+        }
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+/// Declares the two templates of a mail over its context `$ctx` (which has `subject`, read
+/// by the layouts), and `$ctx::render`. The templates deref to the context, so they name its
+/// fields directly.
+macro_rules! mail_templates {
+    ($ctx:ident: $text:ident = $text_path:literal, $html:ident = $html_path:literal) => {
+        #[derive(askama::Template)]
+        #[template(path = $text_path, config = "templates/askama.toml")]
+        struct $text<'a>(&'a $ctx<'a>);
+
+        #[derive(askama::Template)]
+        #[template(path = $html_path, config = "templates/askama.toml")]
+        struct $html<'a>(&'a $ctx<'a>);
+
+        impl<'a> std::ops::Deref for $text<'a> {
+            type Target = $ctx<'a>;
+            fn deref(&self) -> &$ctx<'a> {
+                self.0
+            }
+        }
+
+        impl<'a> std::ops::Deref for $html<'a> {
+            type Target = $ctx<'a>;
+            fn deref(&self) -> &$ctx<'a> {
+                self.0
+            }
+        }
+
+        impl $ctx<'_> {
+            fn render(&self) -> $crate::notify::Rendered {
+                use askama::Template as _;
+                $crate::notify::Rendered {
+                    subject: $crate::notify::format::one_line(&self.subject),
+                    text: $crate::notify::format::tidy_text(&$crate::notify::format::rendered(
+                        $text(self).render(),
+                    )),
+                    html: $crate::notify::format::rendered($html(self).render()),
+                }
+            }
+        }
+    };
+}
+pub(crate) use mail_templates;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 //! Nothing here knows HTTP beyond the status number a problem document carries.
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use domain::rdm::{Refusal, RefusalKind};
+use domain::ticket::{Refusal as TicketRefusal, RefusalKind as TicketRefusalKind};
 use serde::Serialize;
 use std::fmt;
 use utoipa::ToSchema;
@@ -54,6 +55,9 @@ pub struct Problem {
     /// What must be filled in first, for blocked transitions.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
+    /// Records that block the action, e.g. a parent ticket's open children.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocking: Vec<i64>,
     /// Current version, for version mismatches.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i32>,
@@ -76,6 +80,9 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("{0}")]
     Transition(Box<Refusal>),
+    /// A ticket action refused by its lifecycle (SPEC §4).
+    #[error("{0}")]
+    TicketTransition(Box<TicketRefusal>),
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
     #[error("the resource changed: you sent version {sent}, it is at version {current}")]
@@ -170,6 +177,10 @@ impl ApiError {
                 RefusalKind::RoleNotPermitted => 403,
                 _ => 409,
             },
+            ApiError::TicketTransition(r) => match r.kind {
+                TicketRefusalKind::RoleNotPermitted => 403,
+                _ => 409,
+            },
             ApiError::Conflict { .. } | ApiError::VersionMismatch { .. } => 409,
             ApiError::IfMatchRequired => 428,
             ApiError::MethodNotAllowed(_) => 405,
@@ -214,6 +225,12 @@ impl ApiError {
                 RefusalKind::RoleNotPermitted => "forbidden",
                 RefusalKind::PreconditionFailed => "transition_blocked",
             },
+            ApiError::TicketTransition(r) => match r.kind {
+                TicketRefusalKind::IllegalTransition => "illegal_transition",
+                TicketRefusalKind::RoleNotPermitted => "forbidden",
+                TicketRefusalKind::PreconditionFailed if !r.blocking.is_empty() => "open_children",
+                TicketRefusalKind::PreconditionFailed => "transition_blocked",
+            },
             ApiError::Conflict { code, .. } => code,
             ApiError::VersionMismatch { .. } => "version_mismatch",
             ApiError::IfMatchRequired => "if_match_required",
@@ -238,6 +255,7 @@ impl ApiError {
             current_state: None,
             allowed_actions: None,
             missing: vec![],
+            blocking: vec![],
             current_version: None,
             retry_after_seconds: self.retry_after(),
         };
@@ -259,6 +277,13 @@ impl ApiError {
                 p.current_state = Some(r.state.to_string());
                 p.allowed_actions = Some(r.allowed_actions.iter().map(|a| a.to_string()).collect());
                 p.missing = r.missing.iter().map(|m| m.to_string()).collect();
+            }
+            ApiError::TicketTransition(r) if r.kind == TicketRefusalKind::RoleNotPermitted => {}
+            ApiError::TicketTransition(r) => {
+                p.current_state = Some(r.state.to_string());
+                p.allowed_actions = Some(r.allowed_actions.iter().map(|a| a.to_string()).collect());
+                p.missing = r.missing.iter().map(|m| m.to_string()).collect();
+                p.blocking = r.blocking.clone();
             }
             ApiError::VersionMismatch { current, .. } => p.current_version = Some(*current),
             _ => {}
@@ -283,6 +308,12 @@ fn reason_phrase(status: u16) -> &'static str {
         500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Error",
+    }
+}
+
+impl From<TicketRefusal> for ApiError {
+    fn from(r: TicketRefusal) -> Self {
+        ApiError::TicketTransition(Box::new(r))
     }
 }
 

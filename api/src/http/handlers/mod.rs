@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod meetings;
 pub mod rdms;
 pub mod templates;
+pub mod tickets;
 pub mod users;
 pub mod windows;
 
@@ -30,4 +31,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     users::routes(cfg);
     templates::routes(cfg);
     jobs::routes(cfg);
+    tickets::routes(cfg);
 }

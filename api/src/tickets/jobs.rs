@@ -1,0 +1,105 @@
+//! The ticket timers' jobs and when they are queued: auto-close at `auto_close_at`, the
+//! customer's reminder before it, and each SLA clock's breach at its due instant. Each is one
+//! job due at its instant (the queue claims due jobs only: a pass costs what is due, not the
+//! table's size), keyed by what it is bound to so it is queued once. What they do is in
+//! [`super::timers`].
+use super::store::{Ticket, Which};
+use crate::platform::error::ApiResult;
+use crate::queue::{enqueue, Lane, Queued};
+use chrono::{DateTime, Duration, Utc};
+use diesel_async::AsyncPgConnection;
+use serde::{Deserialize, Serialize};
+
+/// Closes a resolved ticket the customer neither confirmed nor reopened (SPEC §4.3).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TicketAutoClose {
+    pub ticket_id: i64,
+    pub resolution_no: i32,
+}
+
+impl Queued for TicketAutoClose {
+    const KIND: &'static str = "ticket_auto_close";
+    const LANE: Lane = Lane::Timers;
+    const KEY_RETENTION: Option<Duration> = Some(Duration::days(30));
+}
+
+/// Reminds the customer that the resolved ticket will close by itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TicketCloseReminder {
+    pub ticket_id: i64,
+    pub resolution_no: i32,
+}
+
+impl Queued for TicketCloseReminder {
+    const KIND: &'static str = "ticket_close_reminder";
+    const LANE: Lane = Lane::Timers;
+    const KEY_RETENTION: Option<Duration> = Some(Duration::days(30));
+}
+
+/// Records an SLA clock's breach at its due instant.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SlaBreach {
+    pub ticket_id: i64,
+    pub clock: Which,
+    pub due_at: DateTime<Utc>,
+}
+
+impl Queued for SlaBreach {
+    const KIND: &'static str = "sla_breach";
+    const LANE: Lane = Lane::Timers;
+    const KEY_RETENTION: Option<Duration> = Some(Duration::days(30));
+}
+
+/// Queues the auto-close (and its reminder) of the ticket's current resolution.
+pub async fn schedule_close(
+    conn: &mut AsyncPgConnection,
+    t: &Ticket,
+    close_at: DateTime<Utc>,
+    remind_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let job = TicketAutoClose {
+        ticket_id: t.id,
+        resolution_no: t.resolution_no,
+    };
+    let key = format!("ticket:{}:resolution:{}:auto_close", t.id, t.resolution_no);
+    enqueue(conn, &job, close_at, Some(key), now).await?;
+    if let Some(at) = remind_at {
+        let job = TicketCloseReminder {
+            ticket_id: t.id,
+            resolution_no: t.resolution_no,
+        };
+        let key = format!("ticket:{}:resolution:{}:reminder", t.id, t.resolution_no);
+        enqueue(conn, &job, at, Some(key), now).await?;
+    }
+    Ok(())
+}
+
+/// Queues the breach check of every running clock at its due instant.
+pub async fn schedule_breaches(
+    conn: &mut AsyncPgConnection,
+    t: &Ticket,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    for which in [Which::FirstResponse, Which::Resolution] {
+        let c = t.clock(which);
+        if let (Some(due), true, None) = (c.due_at, c.running_since.is_some(), c.breached_at) {
+            let key = format!(
+                "ticket:{}:{}:due:{}",
+                t.id,
+                match which {
+                    Which::FirstResponse => "first_response",
+                    Which::Resolution => "resolution",
+                },
+                due.timestamp_micros()
+            );
+            let job = SlaBreach {
+                ticket_id: t.id,
+                clock: which,
+                due_at: due,
+            };
+            enqueue(conn, &job, due, Some(key), now).await?;
+        }
+    }
+    Ok(())
+}

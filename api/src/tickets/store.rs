@@ -1,0 +1,552 @@
+//! A ticket as stored, its SLA clocks, and what the API shows of it.
+use super::settings::Settings;
+use crate::calendar::load_calendar;
+use crate::db::enums::{Db, Stored};
+use crate::db::schema::{
+    queues, support_items, ticket_contact_attempts, ticket_rdm_links, tickets,
+};
+use crate::identity::principal::AuthUser;
+use crate::platform::error::{ApiError, ApiResult};
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::calendar::BusinessCalendar;
+use domain::rdm::Priority;
+use domain::roles::Team;
+use domain::sla::{ClockState, Hours, SlaClock};
+use domain::ticket::{
+    allowed_actions, Actor, TicketAction, TicketFacts, TicketKind, TicketState, SUPPORT_ROLES,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A ticket row (all but its search vector).
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, AsChangeset, Insertable)]
+#[diesel(table_name = tickets, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
+pub struct Ticket {
+    #[diesel(skip_insertion)]
+    pub id: i64,
+    pub organization_id: i64,
+    #[diesel(serialize_as = Db<TicketKind>)]
+    pub kind: TicketKind,
+    pub parent_id: Option<i64>,
+    pub follow_up_of: Option<i64>,
+    pub item_id: i64,
+    pub title: String,
+    pub description: String,
+    #[diesel(serialize_as = Db<Priority>)]
+    pub priority: Priority,
+    #[diesel(serialize_as = Db<TicketState>)]
+    pub state: TicketState,
+    pub pending_on: Option<String>,
+    pub pending_reason: Option<String>,
+    pub queue_id: i64,
+    #[diesel(serialize_as = Db<Team>)]
+    pub team: Team,
+    pub assignee_id: Option<i64>,
+    pub requester_id: i64,
+    pub calendar_id: i64,
+    pub round_the_clock: bool,
+    pub opened_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub sla_pinned_at: DateTime<Utc>,
+    pub response_target_s: i64,
+    pub response_accrued_s: i64,
+    pub response_running_since: Option<DateTime<Utc>>,
+    pub response_due_at: Option<DateTime<Utc>>,
+    pub response_breached_at: Option<DateTime<Utc>>,
+    pub response_stopped_at: Option<DateTime<Utc>>,
+    pub resolution_target_s: i64,
+    pub resolution_accrued_s: i64,
+    pub resolution_running_since: Option<DateTime<Utc>>,
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    pub resolution_breached_at: Option<DateTime<Utc>>,
+    pub resolution_stopped_at: Option<DateTime<Utc>>,
+    pub solution: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolution_no: i32,
+    pub auto_close_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub close_reason: Option<String>,
+    pub reopen_count: i32,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which of a ticket's two clocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Which {
+    FirstResponse,
+    Resolution,
+}
+
+impl Ticket {
+    pub fn clock(&self, which: Which) -> SlaClock {
+        match which {
+            Which::FirstResponse => SlaClock {
+                target: Duration::seconds(self.response_target_s),
+                accrued: Duration::seconds(self.response_accrued_s),
+                running_since: self.response_running_since,
+                due_at: self.response_due_at,
+                breached_at: self.response_breached_at,
+                stopped_at: self.response_stopped_at,
+            },
+            Which::Resolution => SlaClock {
+                target: Duration::seconds(self.resolution_target_s),
+                accrued: Duration::seconds(self.resolution_accrued_s),
+                running_since: self.resolution_running_since,
+                due_at: self.resolution_due_at,
+                breached_at: self.resolution_breached_at,
+                stopped_at: self.resolution_stopped_at,
+            },
+        }
+    }
+
+    pub fn set_clock(&mut self, which: Which, c: SlaClock) {
+        match which {
+            Which::FirstResponse => {
+                self.response_target_s = c.target.num_seconds();
+                self.response_accrued_s = c.accrued.num_seconds();
+                self.response_running_since = c.running_since;
+                self.response_due_at = c.due_at;
+                self.response_breached_at = c.breached_at;
+                self.response_stopped_at = c.stopped_at;
+            }
+            Which::Resolution => {
+                self.resolution_target_s = c.target.num_seconds();
+                self.resolution_accrued_s = c.accrued.num_seconds();
+                self.resolution_running_since = c.running_since;
+                self.resolution_due_at = c.due_at;
+                self.resolution_breached_at = c.breached_at;
+                self.resolution_stopped_at = c.stopped_at;
+            }
+        }
+    }
+
+    /// Applies `f` to a clock and stores the result.
+    pub fn with_clock(
+        &mut self,
+        which: Which,
+        f: impl FnOnce(&mut SlaClock) -> Result<(), domain::calendar::CalendarError>,
+    ) -> ApiResult<()> {
+        let mut c = self.clock(which);
+        f(&mut c).map_err(|e| ApiError::context(format!("ticket {} clock", self.id), e))?;
+        self.set_clock(which, c);
+        Ok(())
+    }
+
+    /// The ticket's number as people say it.
+    pub fn number(&self) -> String {
+        format!("INC-{:06}", self.id)
+    }
+}
+
+/// What a ticket's clocks count in: its calendar (with rules and included calendars), or
+/// every hour for a 24×7 item. Holds the loaded calendar.
+pub struct ClockBasis {
+    pub calendar: BusinessCalendar,
+    pub calendar_code: String,
+    pub timezone: String,
+    pub round_the_clock: bool,
+}
+
+impl ClockBasis {
+    pub async fn of(
+        conn: &mut AsyncPgConnection,
+        calendar_id: i64,
+        round_the_clock: bool,
+        now: DateTime<Utc>,
+    ) -> ApiResult<Self> {
+        let (row, calendar) = load_calendar(conn, calendar_id, now).await?;
+        Ok(ClockBasis {
+            calendar,
+            calendar_code: row.code,
+            timezone: row.timezone,
+            round_the_clock,
+        })
+    }
+    pub async fn of_ticket(
+        conn: &mut AsyncPgConnection,
+        t: &Ticket,
+        now: DateTime<Utc>,
+    ) -> ApiResult<Self> {
+        Self::of(conn, t.calendar_id, t.round_the_clock, now).await
+    }
+    /// Hours the SLA clocks count.
+    pub fn hours(&self) -> Hours<'_> {
+        if self.round_the_clock {
+            Hours::RoundTheClock
+        } else {
+            Hours::Business(&self.calendar)
+        }
+    }
+    /// Business hours of the calendar, whatever the item (auto-close counts these).
+    pub fn business(&self) -> Hours<'_> {
+        Hours::Business(&self.calendar)
+    }
+}
+
+/// One SLA clock as shown.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClockView {
+    /// `running`, `paused`, `met` or `breached`.
+    pub state: &'static str,
+    pub target_minutes: i64,
+    /// Counted time so far (business minutes, or wall-clock minutes for a 24×7 item).
+    pub elapsed_minutes: i64,
+    /// Elapsed ÷ target (1.0 = due).
+    pub share_elapsed: f64,
+    /// When the target is reached if the clock keeps running; null while paused or stopped.
+    pub due_at: Option<DateTime<Utc>>,
+    pub breached_at: Option<DateTime<Utc>>,
+    pub stopped_at: Option<DateTime<Utc>>,
+}
+
+pub fn clock_view(c: &SlaClock, h: Hours, now: DateTime<Utc>) -> ClockView {
+    ClockView {
+        state: match c.state(now) {
+            ClockState::Running => "running",
+            ClockState::Paused => "paused",
+            ClockState::Met => "met",
+            ClockState::Breached => "breached",
+        },
+        target_minutes: c.target.num_minutes(),
+        elapsed_minutes: c.elapsed(h, now).num_minutes(),
+        share_elapsed: (c.share_elapsed(h, now) * 1000.0).round() / 1000.0,
+        due_at: c.due_at,
+        breached_at: c.breach_at(now),
+        stopped_at: c.stopped_at,
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Clocks {
+    pub first_response: ClockView,
+    pub resolution: ClockView,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QueueRef {
+    pub id: i64,
+    pub code: String,
+    pub team: Team,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ItemRef {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    /// Its clocks count every hour (24×7), not business hours.
+    pub round_the_clock: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CalendarRef {
+    pub id: i64,
+    pub code: String,
+    pub timezone: String,
+}
+
+/// A child as its parent lists it.
+#[derive(Debug, Clone, Serialize, ToSchema, Queryable)]
+pub struct ChildRef {
+    pub id: i64,
+    pub kind: TicketKind,
+    pub state: TicketState,
+    pub team: Team,
+    pub title: String,
+}
+
+/// A ticket with every deadline and what the caller may do now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TicketView {
+    pub id: i64,
+    /// e.g. `INC-000042`.
+    pub number: String,
+    pub kind: TicketKind,
+    pub organization_id: i64,
+    pub parent_id: Option<i64>,
+    /// The closed ticket this one follows up.
+    pub follow_up_of: Option<i64>,
+    pub item: ItemRef,
+    pub title: String,
+    pub description: String,
+    pub priority: Priority,
+    pub state: TicketState,
+    /// `customer` or `third_party`, while pending.
+    pub pending_on: Option<String>,
+    pub pending_reason: Option<String>,
+    pub queue: QueueRef,
+    pub team: Team,
+    pub assignee_id: Option<i64>,
+    pub requester_id: i64,
+    pub calendar: CalendarRef,
+    pub opened_at: DateTime<Utc>,
+    /// When the current team received the work: a child's OLA counts from here.
+    pub received_at: DateTime<Utc>,
+    /// The SLA (or, for a child, the team's OLA) definition in force at this instant applies.
+    pub sla_pinned_at: DateTime<Utc>,
+    pub clocks: Clocks,
+    pub solution: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Resolution + the configured business hours (60): the ticket closes by itself then.
+    pub auto_close_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub close_reason: Option<String>,
+    pub reopen_count: i32,
+    pub children: Vec<ChildRef>,
+    /// Tickets opened as follow-ups of this one.
+    pub follow_ups: Vec<i64>,
+    /// RDMs linked to this ticket (the change that fixes it / ships its fix).
+    pub rdm_ids: Vec<i64>,
+    /// Contact attempts recorded (critical incidents).
+    pub contact_attempts: i64,
+    pub version: i32,
+    pub allowed_actions: Vec<TicketAction>,
+}
+
+/// The rules' view of who asks.
+pub fn actor_of(user: &AuthUser) -> Option<Actor> {
+    if user.roles.any(SUPPORT_ROLES) {
+        Some(Actor::Support)
+    } else if user.has(domain::roles::Role::Customer) {
+        Some(Actor::Customer)
+    } else {
+        None
+    }
+}
+
+/// Loads a ticket the caller may see (a customer: only its organisation's incidents; staff:
+/// all). Hidden and missing alike are 404. `lock` takes the row for the transaction.
+pub async fn find_visible(
+    conn: &mut AsyncPgConnection,
+    user: &AuthUser,
+    id: i64,
+    lock: bool,
+) -> ApiResult<Ticket> {
+    let t = find(conn, id, lock).await?;
+    if !may_see(user, &t) {
+        return Err(ApiError::not_found(format!("ticket {id}")));
+    }
+    Ok(t)
+}
+
+pub fn may_see(user: &AuthUser, t: &Ticket) -> bool {
+    match user.customer_scope(crate::identity::principal::STAFF) {
+        None => true,
+        Some(org) => t.organization_id == org && t.kind == TicketKind::Incident,
+    }
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: i64, lock: bool) -> ApiResult<Ticket> {
+    let q = tickets::table.find(id).select(Ticket::as_select());
+    let t = if lock {
+        q.for_update().first(conn).await.optional()?
+    } else {
+        q.first(conn).await.optional()?
+    };
+    t.ok_or_else(|| ApiError::not_found(format!("ticket {id}")))
+}
+
+/// Writes back every column of `t`, one version up.
+pub async fn save(
+    conn: &mut AsyncPgConnection,
+    t: &mut Ticket,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    t.version += 1;
+    t.updated_at = now;
+    diesel::update(tickets::table.find(t.id))
+        .set(t.clone())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ids of a ticket's open children.
+pub async fn open_children(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<Vec<i64>> {
+    Ok(tickets::table
+        .filter(tickets::parent_id.eq(id))
+        .filter(tickets::state.eq_any([
+            TicketState::New.db(),
+            TicketState::InProgress.db(),
+            TicketState::Pending.db(),
+        ]))
+        .order(tickets::id)
+        .select(tickets::id)
+        .load(conn)
+        .await?)
+}
+
+/// Unanswered contact attempts recorded on a ticket.
+pub async fn unanswered_attempts(conn: &mut AsyncPgConnection, id: i64) -> ApiResult<i64> {
+    Ok(ticket_contact_attempts::table
+        .filter(ticket_contact_attempts::ticket_id.eq(id))
+        .filter(ticket_contact_attempts::answered.eq(false))
+        .count()
+        .get_result(conn)
+        .await?)
+}
+
+/// The facts the lifecycle needs about `t` (the request's fields are filled by the caller).
+pub async fn facts_of(
+    conn: &mut AsyncPgConnection,
+    t: &Ticket,
+    settings: &Settings,
+) -> ApiResult<TicketFacts> {
+    let open_children = if t.kind == TicketKind::Incident && t.state.is_open() {
+        open_children(conn, t.id).await?
+    } else {
+        vec![]
+    };
+    let parent_open = match t.parent_id {
+        Some(p) => tickets::table
+            .find(p)
+            .select(tickets::state)
+            .first::<TicketState>(conn)
+            .await?
+            .is_open(),
+        None => true,
+    };
+    let critical = t.priority == Priority::Critical;
+    let unanswered = if critical && t.state == TicketState::Resolved {
+        unanswered_attempts(conn, t.id).await?
+    } else {
+        0
+    };
+    Ok(TicketFacts {
+        critical,
+        open_children,
+        unanswered_attempts: unanswered as u32,
+        attempts_to_close: settings.max_contact_attempts as u32,
+        has_reason: true,
+        has_solution: true,
+        has_pending_on: true,
+        parent_open,
+    })
+}
+
+/// The full view of `t` for `user`.
+pub async fn view(
+    conn: &mut AsyncPgConnection,
+    user: &AuthUser,
+    t: Ticket,
+    now: DateTime<Utc>,
+) -> ApiResult<TicketView> {
+    let settings = super::settings::load(conn).await?;
+    let basis = ClockBasis::of_ticket(conn, &t, now).await?;
+    view_with(conn, user, t, &basis, &settings, now).await
+}
+
+pub async fn view_with(
+    conn: &mut AsyncPgConnection,
+    user: &AuthUser,
+    t: Ticket,
+    basis: &ClockBasis,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> ApiResult<TicketView> {
+    let (item_code, item_name): (String, String) = support_items::table
+        .find(t.item_id)
+        .select((support_items::code, support_items::name))
+        .first(conn)
+        .await?;
+    let (queue_code, queue_team): (String, Team) = queues::table
+        .find(t.queue_id)
+        .select((queues::code, queues::team))
+        .first(conn)
+        .await?;
+    let children: Vec<ChildRef> = if t.kind == TicketKind::Incident {
+        tickets::table
+            .filter(tickets::parent_id.eq(t.id))
+            .order(tickets::id)
+            .select((
+                tickets::id,
+                tickets::kind,
+                tickets::state,
+                tickets::team,
+                tickets::title,
+            ))
+            .load(conn)
+            .await?
+    } else {
+        vec![]
+    };
+    let follow_ups: Vec<i64> = tickets::table
+        .filter(tickets::follow_up_of.eq(t.id))
+        .order(tickets::id)
+        .select(tickets::id)
+        .load(conn)
+        .await?;
+    let rdm_ids: Vec<i64> = ticket_rdm_links::table
+        .filter(ticket_rdm_links::ticket_id.eq(t.id))
+        .order(ticket_rdm_links::rdm_id)
+        .select(ticket_rdm_links::rdm_id)
+        .load(conn)
+        .await?;
+    let contact_attempts: i64 = ticket_contact_attempts::table
+        .filter(ticket_contact_attempts::ticket_id.eq(t.id))
+        .count()
+        .get_result(conn)
+        .await?;
+    let facts = facts_of(conn, &t, settings).await?;
+    let allowed = match actor_of(user) {
+        Some(actor) => allowed_actions(t.kind, t.state, actor, &facts),
+        None => vec![],
+    };
+    let h = basis.hours();
+    Ok(TicketView {
+        id: t.id,
+        number: t.number(),
+        kind: t.kind,
+        organization_id: t.organization_id,
+        parent_id: t.parent_id,
+        follow_up_of: t.follow_up_of,
+        item: ItemRef {
+            id: t.item_id,
+            code: item_code,
+            name: item_name,
+            round_the_clock: t.round_the_clock,
+        },
+        clocks: Clocks {
+            first_response: clock_view(&t.clock(Which::FirstResponse), h, now),
+            resolution: clock_view(&t.clock(Which::Resolution), h, now),
+        },
+        title: t.title,
+        description: t.description,
+        priority: t.priority,
+        state: t.state,
+        pending_on: t.pending_on,
+        pending_reason: t.pending_reason,
+        queue: QueueRef {
+            id: t.queue_id,
+            code: queue_code,
+            team: queue_team,
+        },
+        team: t.team,
+        assignee_id: t.assignee_id,
+        requester_id: t.requester_id,
+        calendar: CalendarRef {
+            id: t.calendar_id,
+            code: basis.calendar_code.clone(),
+            timezone: basis.timezone.clone(),
+        },
+        opened_at: t.opened_at,
+        received_at: t.received_at,
+        sla_pinned_at: t.sla_pinned_at,
+        solution: t.solution,
+        resolved_at: t.resolved_at,
+        auto_close_at: t.auto_close_at,
+        closed_at: t.closed_at,
+        close_reason: t.close_reason,
+        reopen_count: t.reopen_count,
+        children,
+        follow_ups,
+        rdm_ids,
+        contact_attempts,
+        version: t.version,
+        allowed_actions: allowed,
+    })
+}
