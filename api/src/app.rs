@@ -131,6 +131,7 @@ pub fn registry() -> Registry<AppState> {
         .timer::<crate::tickets::jobs::TicketAutoClose>()
         .timer::<crate::tickets::jobs::TicketCloseReminder>()
         .timer::<crate::tickets::jobs::SlaBreach>()
+        .timer::<crate::tickets::jobs::TicketEscalation>()
 }
 
 impl Provides<Notifier> for AppState {

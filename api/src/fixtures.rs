@@ -34,8 +34,40 @@ struct Support {
     items: Vec<ItemFx>,
     team_olas: BTreeMap<Team, BTreeMap<Priority, (i32, i32)>>,
     routing_rules: Vec<RuleFx>,
+    escalation_policies: Vec<PolicyFx>,
     settings: SettingsFx,
     demo: SupportDemo,
+}
+#[derive(Debug, Deserialize)]
+struct PolicyFx {
+    code: String,
+    name: String,
+    priorities: Vec<Priority>,
+    items: Vec<String>,
+    levels: Vec<LevelFx>,
+}
+#[derive(Debug, Deserialize)]
+struct LevelFx {
+    level: i32,
+    clock: String,
+    threshold_percent: i32,
+    target_kind: String,
+    target_role: Option<Role>,
+    target_team: Option<Team>,
+}
+#[derive(Debug, Deserialize)]
+struct RotationFx {
+    team: Team,
+    name: String,
+    position: i32,
+    calendar: String,
+    members: Vec<String>,
+    anchor: DateTime<Utc>,
+    period_days: i32,
+    coverage: String,
+    window_weekday: Option<String>,
+    window_start: Option<String>,
+    window_minutes: Option<i32>,
 }
 #[derive(Debug, Deserialize)]
 struct SupportCal {
@@ -83,6 +115,7 @@ struct SettingsFx {
 #[derive(Debug, Deserialize)]
 struct SupportDemo {
     organization_calendars: BTreeMap<String, String>,
+    oncall_rotations: Vec<RotationFx>,
     contracts: Vec<ContractFx>,
 }
 #[derive(Debug, Deserialize)]
@@ -258,8 +291,74 @@ async fn seed_support(
         .on_conflict_do_nothing()
         .execute(conn)
         .await?;
+    for p in &s.escalation_policies {
+        diesel::insert_into(escalation_policies::table)
+            .values((
+                escalation_policies::code.eq(&p.code),
+                escalation_policies::name.eq(&p.name),
+                escalation_policies::priorities.eq(p.priorities.clone().db()),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        let pid: i64 = escalation_policies::table
+            .filter(escalation_policies::code.eq(&p.code))
+            .select(escalation_policies::id)
+            .first(conn)
+            .await?;
+        for l in &p.levels {
+            diesel::insert_into(escalation_levels::table)
+                .values((
+                    escalation_levels::policy_id.eq(pid),
+                    escalation_levels::level.eq(l.level),
+                    escalation_levels::clock.eq(&l.clock),
+                    escalation_levels::threshold_percent.eq(l.threshold_percent),
+                    escalation_levels::target_kind.eq(&l.target_kind),
+                    escalation_levels::target_role.eq(l.target_role.db()),
+                    escalation_levels::target_team.eq(l.target_team.db()),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+        }
+        diesel::update(support_items::table.filter(support_items::code.eq_any(&p.items)))
+            .filter(support_items::escalation_policy_id.is_null())
+            .set(support_items::escalation_policy_id.eq(pid))
+            .execute(conn)
+            .await?;
+    }
     if !with_demo {
         return seed_routing(conn, &s.routing_rules).await;
+    }
+    for r in &s.demo.oncall_rotations {
+        let cal_id = calendar_id(conn, &r.calendar).await?;
+        let mut members = Vec::new();
+        for m in &r.members {
+            members.push(
+                users::table
+                    .filter(users::username.eq(m))
+                    .select(users::id)
+                    .first::<i64>(conn)
+                    .await?,
+            );
+        }
+        diesel::insert_into(oncall_rotations::table)
+            .values((
+                oncall_rotations::team.eq(r.team.db()),
+                oncall_rotations::name.eq(&r.name),
+                oncall_rotations::position.eq(r.position),
+                oncall_rotations::calendar_id.eq(cal_id),
+                oncall_rotations::members.eq(members),
+                oncall_rotations::anchor.eq(r.anchor),
+                oncall_rotations::period_days.eq(r.period_days),
+                oncall_rotations::coverage.eq(&r.coverage),
+                oncall_rotations::window_weekday.eq(&r.window_weekday),
+                oncall_rotations::window_start.eq(&r.window_start),
+                oncall_rotations::window_minutes.eq(r.window_minutes),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
     }
     for (org, cal) in &s.demo.organization_calendars {
         let cal_id = calendar_id(conn, cal).await?;

@@ -37,6 +37,7 @@ pub mod approval;
 pub mod calendar;
 pub mod catalog;
 pub mod delegation;
+pub mod escalation;
 pub mod holiday_rules;
 pub mod jobs;
 pub mod login;

@@ -1128,3 +1128,226 @@ async fn calendars_compute_easter_holidays_of_any_year_and_include_others() {
         .await;
     assert_eq!(ts(&r.body["deadline"]), at_sp(2028, 1, 25, 8, 0));
 }
+
+async fn escalations(app: &TestApp, id: i64) -> Vec<Value> {
+    let t = app.token("rh1").await;
+    app.get(&t, &format!("/api/v1/tickets/{id}/history"))
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "escalate")
+        .cloned()
+        .collect()
+}
+
+/// A business-hours item: levels rise at their share of the clock, the mail of a level
+/// reached after closing waits for Monday's opening, pending pauses the levels, and a
+/// resolved ticket stops escalating.
+#[tokio::test]
+async fn escalation_rises_waits_for_the_opening_pauses_while_pending_and_stops_on_resolution() {
+    let app = TestApp::spawn().await;
+    // Friday 18:30, critical eSocial: first response 30 min, resolution 4 h.
+    app.set_now(at_sp(2026, 11, 27, 18, 30));
+    let id = open_acme(&app, "critical").await;
+    let v = get(&app, "rh1", id).await.body;
+    assert_eq!(v["escalation"]["level"], 0);
+    assert_eq!(v["escalation"]["next_level"], 1);
+    assert_eq!(ts(&v["escalation"]["next_at"]), at_sp(2026, 11, 27, 18, 45));
+    // Level 1 (half the first-response target) at 18:45: the queue's team, at once.
+    app.set_now(at_sp(2026, 11, 27, 18, 45));
+    app.run_jobs().await;
+    let e = escalations(&app, id).await;
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0]["detail"]["level"], 1);
+    assert_eq!(e[0]["detail"]["deferred"], false);
+    let mails = app.mails_to("rh1").await;
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].subject.starts_with("Escalonamento nível 1"),
+        "{}",
+        mails[0].subject
+    );
+    // Level 2 (the whole target) at 19:00, closing time: recorded then, mailed Monday 07:00.
+    app.set_now(at_sp(2026, 11, 27, 19, 0));
+    app.run_jobs().await;
+    let e = escalations(&app, id).await;
+    assert_eq!(e.len(), 2);
+    assert_eq!(e[1]["detail"]["level"], 2);
+    assert_eq!(e[1]["detail"]["deferred"], true);
+    assert_eq!(ts(&e[1]["detail"]["notify_at"]), at_sp(2026, 11, 30, 7, 0));
+    app.set_now(at_sp(2026, 11, 28, 12, 0));
+    app.run_jobs().await;
+    assert!(
+        app.mails_to("coord").await.is_empty(),
+        "no mail at the weekend"
+    );
+    app.set_now(at_sp(2026, 11, 30, 7, 0));
+    app.run_jobs().await;
+    let mails = app.mails_to("coord").await;
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].subject.starts_with("Escalonamento nível 2"));
+    // Level 3: 75 % of the resolution target (3 h: 30 min Friday, then 09:30 Monday).
+    let v = must(&app, "rh1", id, "start", json!({}), "in_progress")
+        .await
+        .body;
+    assert_eq!(ts(&v["escalation"]["next_at"]), at_sp(2026, 11, 30, 9, 30));
+    // Pending from 08:00 (1 h 30 counted): no level rises while it waits.
+    app.set_now(at_sp(2026, 11, 30, 8, 0));
+    let v = must(
+        &app,
+        "rh1",
+        id,
+        "pend",
+        json!({"pending_on": "customer", "reason": "logs"}),
+        "pending",
+    )
+    .await
+    .body;
+    assert_eq!(v["escalation"]["next_level"], Value::Null);
+    app.set_now(at_sp(2026, 11, 30, 9, 45));
+    app.run_jobs().await;
+    assert_eq!(escalations(&app, id).await.len(), 2, "paused");
+    // Resumed at 10:00: the remaining 1 h 30 → 11:30.
+    app.set_now(at_sp(2026, 11, 30, 10, 0));
+    let v = must(&app, "rh1", id, "resume", json!({}), "in_progress")
+        .await
+        .body;
+    assert_eq!(ts(&v["escalation"]["next_at"]), at_sp(2026, 11, 30, 11, 30));
+    app.set_now(at_sp(2026, 11, 30, 11, 29));
+    app.run_jobs().await;
+    assert_eq!(escalations(&app, id).await.len(), 2);
+    app.set_now(at_sp(2026, 11, 30, 11, 30));
+    app.run_jobs().await;
+    let e = escalations(&app, id).await;
+    assert_eq!(e.len(), 3);
+    assert_eq!(get(&app, "rh1", id).await.body["escalation"]["level"], 3);
+    // Each level once: running the jobs again changes nothing.
+    app.run_jobs().await;
+    assert_eq!(escalations(&app, id).await.len(), 3);
+    assert_eq!(app.mails_to("coord").await.len(), 2);
+
+    // Resolved before its first level: it never escalates.
+    let other = open_acme(&app, "critical").await;
+    resolve(&app, other).await;
+    app.set_now(at_sp(2026, 11, 30, 14, 0));
+    app.run_jobs().await;
+    assert!(escalations(&app, other).await.is_empty());
+    assert_eq!(
+        get(&app, "rh1", other).await.body["escalation"]["next_level"],
+        Value::Null
+    );
+}
+
+/// A 24×7 item at night: the on-call person of the rota is told at once; an override
+/// takes the rota's place.
+#[tokio::test]
+async fn escalation_at_night_goes_to_whoever_is_on_call() {
+    let app = TestApp::spawn().await;
+    let t = app.token("coord").await;
+    let at = |when: DateTime<Utc>| {
+        format!(
+            "/api/v1/on-call/cloud?at={}",
+            when.to_rfc3339().replace('+', "%2B")
+        )
+    };
+    // The Thursday 00:00–06:00 window rotation, week by week; the stand-by outside business
+    // hours; nobody during business hours.
+    let who = |r: Resp| r.body["username"].as_str().map(str::to_string);
+    assert_eq!(
+        who(app.get(&t, &at(at_sp(2026, 11, 26, 3, 0))).await),
+        Some("cloud2".into())
+    );
+    assert_eq!(
+        who(app.get(&t, &at(at_sp(2026, 12, 3, 3, 0))).await),
+        Some("cloud1".into())
+    );
+    assert_eq!(
+        who(app.get(&t, &at(at_sp(2026, 11, 26, 6, 0))).await),
+        Some("cloud1".into())
+    );
+    let day = app.get(&t, &at(at_sp(2026, 11, 26, 10, 0))).await;
+    assert_eq!(day.body["source"], "none");
+    assert_eq!(
+        who(app.get(&t, &at(at_sp(2026, 12, 5, 12, 0))).await),
+        Some("cloud2".into())
+    );
+
+    // Saturday 02:00, a critical cloud incident (24×7: first response 15 min).
+    app.set_now(at_sp(2026, 11, 28, 2, 0));
+    let r = open_as(
+        &app,
+        "customer.globex",
+        "cloud-infra",
+        "critical",
+        "Banco fora do ar",
+    )
+    .await;
+    let id = r.body["id"].as_i64().unwrap();
+    app.set_now(at_sp(2026, 11, 28, 2, 8));
+    app.run_jobs().await;
+    let e = escalations(&app, id).await;
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0]["detail"]["target"]["kind"], "on_call");
+    assert_eq!(e[0]["detail"]["deferred"], false);
+    let mails = app.mails_to("cloud1").await;
+    assert_eq!(mails.len(), 1, "the stand-by is told at night");
+    assert!(app.mails_to("cloud2").await.is_empty());
+
+    // An override puts cloud2 on call for the rest of the weekend.
+    let t = app.token("coord").await;
+    let cloud2 = app.user_id("cloud2").await;
+    let r = app
+        .post(
+            &t,
+            "/api/v1/on-call/cloud/overrides",
+            json!({"user_id": cloud2, "starts_at": at_sp(2026, 11, 28, 3, 0), "ends_at": at_sp(2026, 11, 30, 7, 0), "reason": "troca de plantão"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(r.body["source"], "override");
+    assert_eq!(r.body["username"], "cloud2");
+    // Bad periods are named; an analyst may not edit the rota.
+    let r = app
+        .post(&t, "/api/v1/on-call/cloud/overrides", json!({"user_id": cloud2, "starts_at": at_sp(2026, 11, 28, 3, 0), "ends_at": at_sp(2026, 11, 28, 2, 0), "reason": "x"}))
+        .await;
+    assert_eq!(r.fields(), vec!["ends_at"]);
+    let rh = app.token("rh1").await;
+    let r = app
+        .post(&rh, "/api/v1/on-call/cloud/overrides", json!({"user_id": cloud2, "starts_at": at_sp(2026, 11, 28, 3, 0), "ends_at": at_sp(2026, 11, 29, 3, 0), "reason": "x"}))
+        .await;
+    assert_eq!(r.status, 403);
+    app.set_now(at_sp(2026, 11, 28, 4, 0));
+    let r = open_as(
+        &app,
+        "customer.globex",
+        "cloud-infra",
+        "critical",
+        "Storage lento",
+    )
+    .await;
+    let id = r.body["id"].as_i64().unwrap();
+    app.set_now(at_sp(2026, 11, 28, 4, 8));
+    app.run_jobs().await;
+    assert_eq!(escalations(&app, id).await.len(), 1);
+    // The new ticket's level 1 (and the first ticket's level 3, at 03:30, also on call) go
+    // to the override.
+    let to_cloud2: Vec<String> = app
+        .mails_to("cloud2")
+        .await
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    assert!(
+        to_cloud2.contains(&format!("Escalonamento nível 1: INC-{id:06}")),
+        "{to_cloud2:?}"
+    );
+    assert!(
+        to_cloud2
+            .iter()
+            .any(|s| s.starts_with("Escalonamento nível 3")),
+        "{to_cloud2:?}"
+    );
+    assert_eq!(app.mails_to("cloud1").await.len(), 1, "cloud1 is off call");
+}

@@ -429,6 +429,7 @@ diesel::table! {
         name -> Text,
         product -> Text,
         round_the_clock -> Bool,
+        escalation_policy_id -> Nullable<Int8>,
     }
 }
 
@@ -530,6 +531,8 @@ diesel::table! {
         reopen_count -> Int4,
         version -> Int4,
         updated_at -> Timestamptz,
+        escalation_policy_id -> Nullable<Int8>,
+        escalation_level -> Int4,
     }
 }
 
@@ -583,7 +586,64 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    escalation_policies (id) {
+        id -> Int8,
+        code -> Text,
+        name -> Text,
+        priorities -> Array<crate::db::schema::sql_types::Priority>,
+    }
+}
+
+diesel::table! {
+    escalation_levels (policy_id, level) {
+        policy_id -> Int8,
+        level -> Int4,
+        clock -> Text,
+        threshold_percent -> Int4,
+        target_kind -> Text,
+        target_queue_id -> Nullable<Int8>,
+        target_role -> Nullable<crate::db::schema::sql_types::UserRole>,
+        target_user_id -> Nullable<Int8>,
+        target_team -> Nullable<crate::db::schema::sql_types::Team>,
+    }
+}
+
+diesel::table! {
+    oncall_rotations (id) {
+        id -> Int8,
+        team -> crate::db::schema::sql_types::Team,
+        name -> Text,
+        position -> Int4,
+        calendar_id -> Int8,
+        members -> Array<Int8>,
+        anchor -> Timestamptz,
+        period_days -> Int4,
+        coverage -> Text,
+        window_weekday -> Nullable<Text>,
+        window_start -> Nullable<Text>,
+        window_minutes -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    oncall_overrides (id) {
+        id -> Int8,
+        team -> crate::db::schema::sql_types::Team,
+        user_id -> Int8,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        reason -> Text,
+        created_by -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    escalation_policies,
+    escalation_levels,
+    oncall_rotations,
+    oncall_overrides,
     holiday_rules,
     calendar_includes,
     queues,

@@ -3,6 +3,7 @@
 //! credential). `GET` shows what would happen and records nothing (mail scanners follow
 //! links); `POST` (the page's form) decides, once. The rules are
 //! `crate::tickets::validation_links`'s.
+use super::vote_pages::TokenParameter;
 use crate::app::AppState;
 use crate::notify::format::filters;
 use crate::platform::links::TicketLinkAction;
@@ -31,9 +32,17 @@ pub struct TicketLinkForm {
 #[openapi(
     paths(show_ticket_link, confirm_ticket_link),
     components(schemas(TicketLinkForm)),
+    modifiers(&TICKET_TOKEN),
     tags((name = "ticket links", description = "The HTML pages behind the confirm/reopen links of a resolved ticket's mail (pt-BR, no bearer token: the signed link is the credential)."))
 )]
 pub struct Doc;
+
+const TICKET_TOKEN: TokenParameter = TokenParameter {
+    path: "/ticket-links/{token}",
+    description:
+        "`{link_id}.{c|o}.{signature}` as mailed: names the link and its action (confirm or \
+                  reopen), signed over the ticket, its resolution and the recipient",
+};
 
 #[derive(Template)]
 #[template(path = "ticket_link/page.html", config = "templates/askama.toml")]
@@ -143,11 +152,13 @@ fn form_page(a: &LinkAbout, error: Option<&str>, typed: &str) -> HttpResponse {
 /// Shows what the link would do; records nothing.
 #[utoipa::path(
     get, path = "/ticket-links/{token}", tag = "ticket links",
-    params(("token" = String, Path, description = "`{link_id}.{c|o}.{signature}` as mailed")),
+    params(("token" = String, Path, description = "The mailed token")),
     responses(
         (status = 200, description = "The confirmation page", content_type = "text/html", body = String),
         (status = 404, description = "Malformed, unknown or tampered link", content_type = "text/html", body = String),
         (status = 410, description = "Link already used, or the ticket moved on (resolved again, reopened, closed)", content_type = "text/html", body = String),
+        (status = 500, description = "Internal error (opaque; logged whole)", content_type = "text/html", body = String),
+        (status = 503, description = "Database unavailable", content_type = "text/html", body = String),
     )
 )]
 pub async fn show_ticket_link(
@@ -168,13 +179,19 @@ pub async fn show_ticket_link(
 /// Confirms: closes the ticket (confirm) or reopens it (reopen, with a reason), once.
 #[utoipa::path(
     post, path = "/ticket-links/{token}", tag = "ticket links",
-    params(("token" = String, Path, description = "`{link_id}.{c|o}.{signature}` as mailed")),
+    params(("token" = String, Path, description = "The mailed token")),
     request_body(content = TicketLinkForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Done: the page shows the ticket's state", content_type = "text/html", body = String),
+        (status = 400, description = "An unreadable form", content_type = "text/html", body = String),
         (status = 404, description = "Malformed, unknown or tampered link", content_type = "text/html", body = String),
+        (status = 409, description = "The ticket's rules refuse the action now", content_type = "text/html", body = String),
         (status = 410, description = "Link already used, or the ticket moved on", content_type = "text/html", body = String),
+        (status = 413, description = "Form too large", content_type = "text/html", body = String),
+        (status = 415, description = "Not a form (`application/x-www-form-urlencoded`)", content_type = "text/html", body = String),
         (status = 422, description = "Reopen without a reason: the form again", content_type = "text/html", body = String),
+        (status = 500, description = "Internal error (opaque; logged whole)", content_type = "text/html", body = String),
+        (status = 503, description = "Database unavailable", content_type = "text/html", body = String),
     )
 )]
 pub async fn confirm_ticket_link(
@@ -235,9 +252,12 @@ fn unavailable() -> HttpResponse {
 }
 
 fn internal(e: crate::platform::error::ApiError) -> HttpResponse {
+    if e.status() == 503 {
+        return unavailable();
+    }
     if e.status() < 500 {
         return message(
-            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::CONFLICT),
+            StatusCode::CONFLICT,
             "Não foi possível",
             vec![format!("{e}. Nada foi registrado.")],
         );

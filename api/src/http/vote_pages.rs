@@ -46,7 +46,7 @@ pub struct VoteLinkForm {
 #[openapi(
     paths(show_vote_link, confirm_vote_link),
     components(schemas(VoteLinkForm)),
-    modifiers(&TokenParameter),
+    modifiers(&VOTE_TOKEN),
     tags((name = "vote links", description = "The HTML pages behind the approve/reject links of vote e-mails (pt-BR, no bearer token: the signed link is the credential)."))
 )]
 pub struct Doc;
@@ -54,10 +54,20 @@ pub struct Doc;
 /// The token is declared once for the path (both methods share it), not per operation: the
 /// operations then list exactly the responses declared above, all HTML (the document's
 /// generic problem+json responses are added only to operations with parameters).
-struct TokenParameter;
+pub struct TokenParameter {
+    pub path: &'static str,
+    pub description: &'static str,
+}
+
+const VOTE_TOKEN: TokenParameter = TokenParameter {
+    path: "/vote/{token}",
+    description: "`{link_id}.{a|r}.{signature}` as mailed: names the link and the decision, \
+                  signed over everything the link is bound to",
+};
+
 impl Modify for TokenParameter {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        if let Some(item) = doc.paths.paths.get_mut("/vote/{token}") {
+        if let Some(item) = doc.paths.paths.get_mut(self.path) {
             for op in [item.get.as_mut(), item.post.as_mut()]
                 .into_iter()
                 .flatten()
@@ -73,10 +83,7 @@ impl Modify for TokenParameter {
                 .name("token")
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
-                .description(Some(
-                    "`{link_id}.{a|r}.{signature}` as mailed: names the link and the decision, \
-                     signed over everything the link is bound to",
-                ))
+                .description(Some(self.description))
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
                 .build()]);
         }

@@ -75,6 +75,19 @@ pub async fn send(
     r: Rendered,
     now: DateTime<Utc>,
 ) -> ApiResult<bool> {
+    send_at(conn, n, to, event, r, now, now).await
+}
+
+/// [`send`], delivered from `run_at` on (a notification that waits for business hours).
+pub async fn send_at(
+    conn: &mut AsyncPgConnection,
+    n: &Notifier,
+    to: &User,
+    event: String,
+    r: Rendered,
+    run_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
     let host = url::Url::parse(&n.public_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
@@ -87,7 +100,7 @@ pub async fn send(
         text: r.text,
         html: r.html,
         message_id: format!("<{}@{host}>", key.replace(':', ".")),
-        date: Some(now),
+        date: Some(run_at),
     };
-    enqueue(conn, &mail, now, Some(key), now).await
+    enqueue(conn, &mail, run_at, Some(key), now).await
 }

@@ -95,6 +95,7 @@ struct Opening {
     requester_id: i64,
     calendar_id: i64,
     targets: Targets,
+    escalation_policy_id: Option<i64>,
 }
 
 /// Writes a new ticket with its clocks started at `now`, and its breach timers.
@@ -149,6 +150,8 @@ async fn insert(conn: &mut AsyncPgConnection, o: Opening, now: DateTime<Utc>) ->
         reopen_count: 0,
         version: 1,
         updated_at: now,
+        escalation_policy_id: o.escalation_policy_id,
+        escalation_level: 0,
     };
     t.set_clock(Which::FirstResponse, response);
     t.set_clock(Which::Resolution, resolution);
@@ -157,7 +160,7 @@ async fn insert(conn: &mut AsyncPgConnection, o: Opening, now: DateTime<Utc>) ->
         .returning(Ticket::as_returning())
         .get_result(conn)
         .await?;
-    jobs::schedule_breaches(conn, &t, now).await?;
+    jobs::schedule_clocks(conn, &t, h, now).await?;
     Ok(t)
 }
 
@@ -293,6 +296,7 @@ pub async fn open(
         conn.transaction::<_, ApiError, _>(async |conn| {
             let s = settings::load(conn).await?;
             let route = settings::route(conn, org, &item, &s, now).await?;
+            let policy = settings::policy_for(conn, item.id, body.priority).await?;
             let t = insert(
                 conn,
                 Opening {
@@ -310,6 +314,7 @@ pub async fn open(
                     requester_id,
                     calendar_id: route.calendar_id,
                     targets,
+                    escalation_policy_id: policy,
                 },
                 now,
             )
@@ -367,6 +372,7 @@ pub async fn open_child(
                 missing_target(priority, &format!("team `{}`'s OLA", body.team.as_str()))
             })?;
         let (queue_id, queue_code) = settings::team_queue(conn, body.team).await?;
+        let policy = settings::policy_for(conn, parent.item_id, priority).await?;
         let t = insert(
             conn,
             Opening {
@@ -384,6 +390,7 @@ pub async fn open_child(
                 requester_id: user.id,
                 calendar_id: parent.calendar_id,
                 targets,
+                escalation_policy_id: policy,
             },
             now,
         )
@@ -464,6 +471,7 @@ pub async fn open_follow_up(
                 t
             }
         };
+        let policy = settings::policy_for(conn, item.id, closed.priority).await?;
         let t = insert(
             conn,
             Opening {
@@ -481,6 +489,7 @@ pub async fn open_follow_up(
                 requester_id,
                 calendar_id: route.calendar_id,
                 targets,
+                escalation_policy_id: policy,
             },
             now,
         )

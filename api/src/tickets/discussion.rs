@@ -126,7 +126,7 @@ pub async fn add(
                 Ok(())
             })?;
             store::save(conn, &mut t, now).await?;
-            jobs::schedule_breaches(conn, &t, now).await?;
+            jobs::schedule_clocks(conn, &t, h, now).await?;
         }
         append(
             conn,

@@ -8,6 +8,8 @@ use crate::platform::error::ApiResult;
 use crate::queue::{enqueue, Lane, Queued};
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::AsyncPgConnection;
+use domain::escalation::next_level;
+use domain::sla::Hours;
 use serde::{Deserialize, Serialize};
 
 /// Closes a resolved ticket the customer neither confirmed nor reopened (SPEC §4.3).
@@ -75,8 +77,60 @@ pub async fn schedule_close(
     Ok(())
 }
 
+/// Raises a ticket to an escalation level when its trigger is reached.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TicketEscalation {
+    pub ticket_id: i64,
+    pub level: i32,
+    pub at: DateTime<Utc>,
+}
+
+impl Queued for TicketEscalation {
+    const KIND: &'static str = "ticket_escalation";
+    const LANE: Lane = Lane::Timers;
+    const KEY_RETENTION: Option<Duration> = Some(Duration::days(30));
+}
+
+/// Queues what the ticket's clocks make due: each running clock's breach at its due instant,
+/// and the next escalation level at its trigger (an open ticket whose policy has one above
+/// its level). Called after every change to the clocks.
+pub async fn schedule_clocks(
+    conn: &mut AsyncPgConnection,
+    t: &Ticket,
+    h: Hours<'_>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    schedule_breaches(conn, t, now).await?;
+    let Some(policy) = t.escalation_policy_id.filter(|_| t.state.is_open()) else {
+        return Ok(());
+    };
+    let levels = super::settings::levels(conn, policy).await?;
+    let domain_levels: Vec<_> = levels.iter().map(|l| l.rule()).collect();
+    if let Some((level, at)) = next_level(
+        &domain_levels,
+        t.escalation_level,
+        &t.clock(Which::FirstResponse),
+        &t.clock(Which::Resolution),
+        h,
+    ) {
+        let job = TicketEscalation {
+            ticket_id: t.id,
+            level: level.level,
+            at,
+        };
+        let key = format!(
+            "ticket:{}:escalation:{}:at:{}",
+            t.id,
+            level.level,
+            at.timestamp_micros()
+        );
+        enqueue(conn, &job, at, Some(key), now).await?;
+    }
+    Ok(())
+}
+
 /// Queues the breach check of every running clock at its due instant.
-pub async fn schedule_breaches(
+async fn schedule_breaches(
     conn: &mut AsyncPgConnection,
     t: &Ticket,
     now: DateTime<Utc>,

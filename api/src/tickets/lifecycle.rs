@@ -193,7 +193,7 @@ pub async fn apply(
         t.pending_reason = None;
     }
     store::save(conn, t, now).await?;
-    jobs::schedule_breaches(conn, t, now).await?;
+    jobs::schedule_clocks(conn, t, h, now).await?;
     append(
         conn,
         NewEvent::on(Entity::Ticket, t.id, action.as_str())

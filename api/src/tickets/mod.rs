@@ -5,11 +5,13 @@
 pub mod contacts;
 pub mod create;
 pub mod discussion;
+pub mod escalation;
 pub mod jobs;
 pub mod lifecycle;
 pub mod list;
 pub mod mails;
 pub mod notifications;
+pub mod oncall;
 pub mod rdm_links;
 pub mod replan;
 pub mod settings;

@@ -105,8 +105,11 @@ pub async fn change_priority(
         let before = clocks_detail(&t);
         retarget(&mut t, &basis, targets, now)?;
         t.priority = body.priority;
+        // The policy follows the priority (a policy names the priorities it covers); the
+        // level reached is kept: it only rises.
+        t.escalation_policy_id = super::escalation::policy_for(conn, t.item_id, t.priority).await?;
         store::save(conn, &mut t, now).await?;
-        jobs::schedule_breaches(conn, &t, now).await?;
+        jobs::schedule_clocks(conn, &t, basis.hours(), now).await?;
         append(
             conn,
             NewEvent::on(Entity::Ticket, t.id, "priority_changed")
@@ -227,7 +230,8 @@ pub async fn assign(
         }
         t.assignee_id = body.assignee_id;
         store::save(conn, &mut t, now).await?;
-        jobs::schedule_breaches(conn, &t, now).await?;
+        let basis = ClockBasis::of_ticket(conn, &t, now).await?;
+        jobs::schedule_clocks(conn, &t, basis.hours(), now).await?;
         append(
             conn,
             NewEvent::on(Entity::Ticket, t.id, "assign")

@@ -271,3 +271,116 @@ pub async fn queues(conn: &mut AsyncPgConnection) -> ApiResult<Vec<Queue>> {
         .load(conn)
         .await?)
 }
+
+/// The escalation policy an item uses for a priority, if any (a policy names the priorities
+/// it covers).
+pub async fn policy_for(
+    conn: &mut AsyncPgConnection,
+    item_id: i64,
+    priority: Priority,
+) -> ApiResult<Option<i64>> {
+    use crate::db::enums::StoredList;
+    use crate::db::schema::escalation_policies;
+    Ok(support_items::table
+        .inner_join(
+            escalation_policies::table
+                .on(support_items::escalation_policy_id.eq(escalation_policies::id.nullable())),
+        )
+        .filter(support_items::id.eq(item_id))
+        .filter(escalation_policies::priorities.contains(vec![priority].db()))
+        .select(escalation_policies::id)
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// One escalation level as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = crate::db::schema::escalation_levels)]
+pub struct LevelRow {
+    #[serde(skip)]
+    pub policy_id: i64,
+    pub level: i32,
+    /// `first_response` or `resolution`.
+    pub clock: String,
+    /// Share of the target elapsed that triggers it, in percent.
+    pub threshold_percent: i32,
+    /// `queue`, `role`, `user` or `on_call`.
+    pub target_kind: String,
+    /// For `queue`: the queue whose team is told (null: the ticket's own queue).
+    pub target_queue_id: Option<i64>,
+    pub target_role: Option<domain::roles::Role>,
+    pub target_user_id: Option<i64>,
+    /// For `on_call`: the team whose on-call person is told.
+    pub target_team: Option<Team>,
+}
+
+impl LevelRow {
+    pub fn rule(&self) -> domain::escalation::Level {
+        domain::escalation::Level {
+            level: self.level,
+            clock: if self.clock == "first_response" {
+                domain::escalation::Watched::FirstResponse
+            } else {
+                domain::escalation::Watched::Resolution
+            },
+            share: f64::from(self.threshold_percent) / 100.0,
+            on_call: self.target_kind == "on_call",
+        }
+    }
+}
+
+/// A policy's levels, lowest first.
+pub async fn levels(conn: &mut AsyncPgConnection, policy_id: i64) -> ApiResult<Vec<LevelRow>> {
+    use crate::db::schema::escalation_levels;
+    Ok(escalation_levels::table
+        .filter(escalation_levels::policy_id.eq(policy_id))
+        .order(escalation_levels::level)
+        .select(LevelRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// An escalation policy with its levels.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub priorities: Vec<Priority>,
+    /// Items that use it.
+    pub items: Vec<String>,
+    pub levels: Vec<LevelRow>,
+}
+
+pub async fn policies(conn: &mut AsyncPgConnection) -> ApiResult<Vec<PolicyView>> {
+    use crate::db::schema::escalation_policies;
+    let rows: Vec<(i64, String, String, Vec<Priority>)> = escalation_policies::table
+        .order(escalation_policies::code)
+        .select((
+            escalation_policies::id,
+            escalation_policies::code,
+            escalation_policies::name,
+            escalation_policies::priorities,
+        ))
+        .load(conn)
+        .await?;
+    let mut out = Vec::new();
+    for (id, code, name, priorities) in rows {
+        let items: Vec<String> = support_items::table
+            .filter(support_items::escalation_policy_id.eq(id))
+            .order(support_items::code)
+            .select(support_items::code)
+            .load(conn)
+            .await?;
+        out.push(PolicyView {
+            id,
+            code,
+            name,
+            priorities,
+            items,
+            levels: levels(conn, id).await?,
+        });
+    }
+    Ok(out)
+}

@@ -71,6 +71,9 @@ pub struct Ticket {
     pub reopen_count: i32,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
+    pub escalation_policy_id: Option<i64>,
+    /// 0 until the first escalation; only rises.
+    pub escalation_level: i32,
 }
 
 /// Which of a ticket's two clocks.
@@ -303,6 +306,7 @@ pub struct TicketView {
     pub rdm_ids: Vec<i64>,
     /// Contact attempts recorded (critical incidents).
     pub contact_attempts: i64,
+    pub escalation: EscalationView,
     pub version: i32,
     pub allowed_actions: Vec<TicketAction>,
 }
@@ -492,6 +496,7 @@ pub async fn view_with(
         .get_result(conn)
         .await?;
     let facts = facts_of(conn, &t, settings).await?;
+    let escalation = view_of(conn, &t, basis).await?;
     let allowed = match actor_of(user) {
         Some(actor) => allowed_actions(t.kind, t.state, actor, &facts),
         None => vec![],
@@ -546,7 +551,50 @@ pub async fn view_with(
         follow_ups,
         rdm_ids,
         contact_attempts,
+        escalation,
         version: t.version,
         allowed_actions: allowed,
+    })
+}
+
+/// A ticket's escalation, as shown.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EscalationView {
+    pub policy_id: Option<i64>,
+    /// 0: not escalated.
+    pub level: i32,
+    /// The next level and when it triggers if the clocks keep running; null when none.
+    pub next_level: Option<i32>,
+    pub next_at: Option<DateTime<Utc>>,
+}
+
+pub async fn view_of(
+    conn: &mut AsyncPgConnection,
+    t: &Ticket,
+    basis: &ClockBasis,
+) -> ApiResult<EscalationView> {
+    let next = match t.escalation_policy_id.filter(|_| t.state.is_open()) {
+        Some(p) => {
+            let rules: Vec<_> = super::settings::levels(conn, p)
+                .await?
+                .iter()
+                .map(super::settings::LevelRow::rule)
+                .collect();
+            domain::escalation::next_level(
+                &rules,
+                t.escalation_level,
+                &t.clock(Which::FirstResponse),
+                &t.clock(Which::Resolution),
+                basis.hours(),
+            )
+            .map(|(l, at)| (l.level, at))
+        }
+        None => None,
+    };
+    Ok(EscalationView {
+        policy_id: t.escalation_policy_id,
+        level: t.escalation_level,
+        next_level: next.map(|n| n.0),
+        next_at: next.map(|n| n.1),
     })
 }

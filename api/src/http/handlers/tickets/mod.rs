@@ -1,6 +1,7 @@
 //! `/api/v1/tickets`: incidents and their children (`crate::tickets`).
 pub mod actions;
 pub mod intake;
+pub mod oncall;
 pub mod read;
 pub mod work;
 
@@ -36,6 +37,9 @@ use utoipa::OpenApi;
         work::link_rdm,
         work::rdm_tickets,
         work::solution_proposals,
+        oncall::list_policies,
+        oncall::who_is_on_call,
+        oncall::add_override,
     ),
     tags(
         (name = "tickets", description = "Incidents (SPEC §4): intake and routing, children, SLA clocks, comments."),
@@ -62,6 +66,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(work::list_comments)
         .service(work::record_contact_attempt)
         .service(work::list_contact_attempts)
-        .service(work::link_rdm);
+        .service(work::link_rdm)
+        .service(oncall::list_policies)
+        .service(oncall::who_is_on_call)
+        .service(oncall::add_override);
     actions::routes(cfg);
 }
