@@ -1351,3 +1351,46 @@ async fn escalation_at_night_goes_to_whoever_is_on_call() {
     );
     assert_eq!(app.mails_to("cloud1").await.len(), 1, "cloud1 is off call");
 }
+
+/// The auto-close closes due tickets in batches: a parent's resolved children close with it,
+/// and a ticket reopened since its first resolution is left alone.
+#[tokio::test]
+async fn auto_close_carries_resolved_children_and_skips_a_reopened_ticket() {
+    let app = TestApp::spawn().await;
+    let parent = open_acme(&app, "medium").await;
+    let kid = child_id(&app, parent, "internal", "rh").await;
+    must(
+        &app,
+        "rh1",
+        kid,
+        "resolve",
+        json!({"solution": "ok"}),
+        "resolved",
+    )
+    .await;
+    resolve(&app, parent).await;
+    let other = open_acme(&app, "medium").await;
+    resolve(&app, other).await;
+    must(
+        &app,
+        "customer.acme",
+        other,
+        "reopen",
+        json!({"reason": "não resolveu"}),
+        "in_progress",
+    )
+    .await;
+    app.set_now(at_sp(2026, 11, 30, 9, 0));
+    app.run_jobs().await;
+    assert_eq!(get(&app, "rh1", parent).await.body["state"], "closed");
+    let k = get(&app, "rh1", kid).await.body;
+    assert_eq!(k["state"], "closed");
+    assert_eq!(k["close_reason"], format!("INC-{parent:06} closed"));
+    assert_eq!(get(&app, "rh1", other).await.body["state"], "in_progress");
+    let t = app.token("rh1").await;
+    let h = app.get(&t, &format!("/api/v1/tickets/{kid}/history")).await;
+    assert_eq!(
+        h.body.as_array().unwrap().last().unwrap()["action"],
+        "follow_parent"
+    );
+}

@@ -2,7 +2,6 @@
 //! row lock, so a stale job (the ticket was reopened, paused, re-targeted) does nothing, and
 //! two instances never both act.
 use super::jobs::{SlaBreach, TicketAutoClose, TicketCloseReminder};
-use super::lifecycle::{apply, By, TicketActionBody};
 use super::notifications;
 use super::settings;
 use super::store;
@@ -11,40 +10,87 @@ use crate::notify::Notifier;
 use crate::platform::error::ApiResult;
 use crate::queue::Timer;
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncPgConnection;
-use domain::ticket::{Actor, TicketAction, TicketState};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::ticket::TicketState;
 
 impl Timer for TicketAutoClose {
     type Context = Notifier;
 
+    /// Closes every ticket due by now, not only this one: when many fall due together (a
+    /// backlog after an outage), the first job closes them all in batches and the others find
+    /// nothing left. Each ticket is closed once: the batch takes its rows with
+    /// `FOR UPDATE SKIP LOCKED` and re-checks `state = 'resolved'` under the lock.
     async fn run(
         &self,
-        n: &Notifier,
+        _: &Notifier,
         conn: &mut AsyncPgConnection,
         now: DateTime<Utc>,
     ) -> ApiResult<()> {
-        let mut t = store::find(conn, self.ticket_id, true).await?;
-        let due = t.auto_close_at.is_some_and(|at| at <= now);
-        if t.state != TicketState::Resolved || t.resolution_no != self.resolution_no || !due {
-            return Ok(());
-        }
         let settings = settings::load(conn).await?;
-        let by = By {
-            actor: Actor::System,
-            user_id: None,
-        };
-        apply(
-            conn,
-            n,
-            &settings,
-            &mut t,
-            TicketAction::AutoClose,
-            by,
-            &TicketActionBody::default(),
-            now,
-        )
-        .await
+        let reason = format!(
+            "closed automatically {} business hours after the resolution",
+            settings.auto_close_business_hours
+        );
+        while close_due(conn, now, &reason, AUTO_CLOSE_BATCH).await? == AUTO_CLOSE_BATCH {}
+        Ok(())
     }
+}
+
+/// Tickets closed per statement.
+pub const AUTO_CLOSE_BATCH: i64 = 5_000;
+
+/// One statement closes up to `limit` due tickets, their resolved children with them (the
+/// propagation matrix: a parent's close closes its resolved children; open ones cannot
+/// exist under a resolved parent), and writes their events. Returns how many it closed.
+pub const CLOSE_DUE: &str = "WITH due AS (
+    SELECT id FROM tickets
+    WHERE state = 'resolved' AND auto_close_at <= $1
+    ORDER BY auto_close_at, id LIMIT $2
+    FOR UPDATE SKIP LOCKED
+  ), closed AS (
+    UPDATE tickets t SET state = 'closed', closed_at = $1, close_reason = $3,
+      version = t.version + 1, updated_at = $1
+    FROM due WHERE t.id = due.id AND t.state = 'resolved'
+    RETURNING t.id, t.resolution_no, t.auto_close_at
+  ), children AS (
+    UPDATE tickets c SET state = 'closed', closed_at = $1,
+      close_reason = 'INC-' || lpad(c.parent_id::text, 6, '0') || ' closed',
+      version = c.version + 1, updated_at = $1
+    FROM closed WHERE c.parent_id = closed.id AND c.state = 'resolved'
+    RETURNING c.id, c.parent_id
+  ), parent_events AS (
+    INSERT INTO events (entity, entity_id, action, from_state, to_state, detail, at)
+    SELECT 'ticket', id, 'auto_close', 'resolved', 'closed',
+      jsonb_build_object('resolution_no', resolution_no, 'auto_close_at', auto_close_at), $1
+    FROM closed
+  ), child_events AS (
+    INSERT INTO events (entity, entity_id, action, from_state, to_state, detail, at)
+    SELECT 'ticket', id, 'follow_parent', 'resolved', 'closed',
+      jsonb_build_object('parent_id', parent_id), $1
+    FROM children
+  )
+  SELECT count(*) AS n FROM closed";
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+async fn close_due(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    reason: &str,
+    limit: i64,
+) -> ApiResult<i64> {
+    use diesel::sql_types::{BigInt, Text, Timestamptz};
+    let c: Count = diesel::sql_query(CLOSE_DUE)
+        .bind::<Timestamptz, _>(now)
+        .bind::<BigInt, _>(limit)
+        .bind::<Text, _>(reason)
+        .get_result(conn)
+        .await?;
+    Ok(c.n)
 }
 
 impl Timer for TicketCloseReminder {

@@ -1,0 +1,1 @@
+DROP INDEX tickets_auto_close_idx;
