@@ -439,19 +439,6 @@ fn calendar_with(cal: &Calendar, holidays: Vec<Holiday>) -> ApiResult<BusinessCa
         .map_err(|e| ApiError::context(format!("reading calendar {}", cal.id), e))
 }
 
-fn holidays_of(hols: &[HolidayRow]) -> ApiResult<Vec<Holiday>> {
-    hols.iter()
-        .map(|h| {
-            Ok(Holiday {
-                date: h.date,
-                name: h.name.clone(),
-                open: serde_json::from_value(h.open_hours.clone())
-                    .map_err(|e| ApiError::context(format!("reading holiday {}", h.id), e))?,
-            })
-        })
-        .collect()
-}
-
 /// A calendar as computations see it: its own dated holidays, those of the calendars it
 /// includes (national, state, municipal…), and every one's holiday rules expanded for the
 /// years around `around` (see [`years_around`]). A date listed on the calendar itself wins
@@ -461,59 +448,111 @@ pub async fn load_calendar(
     calendar_id: i64,
     around: DateTime<Utc>,
 ) -> ApiResult<(Calendar, BusinessCalendar)> {
-    let cal: Calendar = calendars::table
-        .find(calendar_id)
-        .select(Calendar::as_select())
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or_else(|| ApiError::not_found(format!("calendar {calendar_id}")))?;
-    // UNION, not UNION ALL: a cycle of includes ends instead of looping.
-    let ids: Vec<i64> = diesel::sql_query(
+    use diesel::sql_types::{Array, BigInt, Jsonb, Text};
+    // One round trip: the calendar, and the dated holidays and rules of it and of every
+    // calendar it includes. UNION, not UNION ALL: a cycle of includes ends instead of looping.
+    #[derive(diesel::QueryableByName)]
+    struct Loaded {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        code: String,
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Text)]
+        timezone: String,
+        #[diesel(sql_type = Array<Text>)]
+        working_days: Vec<String>,
+        #[diesel(sql_type = Jsonb)]
+        business_hours: serde_json::Value,
+        #[diesel(sql_type = Jsonb)]
+        holidays: serde_json::Value,
+        #[diesel(sql_type = Jsonb)]
+        rules: serde_json::Value,
+    }
+    let found: Option<Loaded> = diesel::sql_query(
         "WITH RECURSIVE inc(id, depth) AS (
            SELECT $1::bigint, 0
            UNION
            SELECT ci.included_id, inc.depth + 1 FROM calendar_includes ci
            JOIN inc ON ci.calendar_id = inc.id WHERE inc.depth < 8
-         ) SELECT DISTINCT id FROM inc",
+         )
+         SELECT c.id, c.code, c.name, c.timezone, c.working_days, c.business_hours,
+           COALESCE((SELECT jsonb_agg(jsonb_build_object('id', h.id, 'own', h.calendar_id = c.id,
+               'date', h.date, 'name', h.name, 'open', h.open_hours) ORDER BY h.date, h.id)
+             FROM holidays h WHERE h.calendar_id IN (SELECT DISTINCT id FROM inc)), '[]') AS holidays,
+           COALESCE((SELECT jsonb_agg(jsonb_build_object('id', r.id, 'own', r.calendar_id = c.id,
+               'name', r.name, 'month', r.month, 'day', r.day, 'easter_offset', r.easter_offset,
+               'open', r.open_hours, 'first_year', r.first_year, 'last_year', r.last_year)
+               ORDER BY r.calendar_id <> c.id, r.id)
+             FROM holiday_rules r WHERE r.calendar_id IN (SELECT DISTINCT id FROM inc)), '[]') AS rules
+         FROM calendars c WHERE c.id = $1",
     )
-    .bind::<diesel::sql_types::BigInt, _>(calendar_id)
-    .load::<IdRow>(conn)
-    .await?
-    .into_iter()
-    .map(|r| r.id)
-    .collect();
-    let mut hols: Vec<HolidayRow> = holidays::table
-        .filter(holidays::calendar_id.eq_any(&ids))
-        .order((holidays::date, holidays::id))
-        .select(HolidayRow::as_select())
-        .load(conn)
-        .await?;
+    .bind::<BigInt, _>(calendar_id)
+    .get_result(conn)
+    .await
+    .optional()?;
+    let l = found.ok_or_else(|| ApiError::not_found(format!("calendar {calendar_id}")))?;
+    let context =
+        |e: serde_json::Error| ApiError::context(format!("reading calendar {calendar_id}"), e);
+    #[derive(Deserialize)]
+    struct DatedRow {
+        own: bool,
+        date: NaiveDate,
+        name: String,
+        open: Vec<DayRange>,
+    }
+    #[derive(Deserialize)]
+    struct RuleRow {
+        id: i64,
+        name: String,
+        month: Option<i32>,
+        day: Option<i32>,
+        easter_offset: Option<i32>,
+        open: serde_json::Value,
+        first_year: Option<i32>,
+        last_year: Option<i32>,
+    }
+    let mut dated: Vec<DatedRow> = serde_json::from_value(l.holidays).map_err(context)?;
     // Included calendars' dates first, the calendar's own last: the last one on a day wins.
-    hols.sort_by_key(|h| (h.calendar_id == calendar_id, h.date));
-    let rules: Vec<HolidayRuleRow> = holiday_rules::table
-        .filter(holiday_rules::calendar_id.eq_any(&ids))
-        .order((
-            holiday_rules::calendar_id.ne(calendar_id),
-            holiday_rules::id,
-        ))
-        .select(HolidayRuleRow::as_select())
-        .load(conn)
-        .await?;
+    dated.sort_by_key(|h| (h.own, h.date));
+    let dated: Vec<Holiday> = dated
+        .into_iter()
+        .map(|h| Holiday {
+            date: h.date,
+            name: h.name,
+            open: h.open,
+        })
+        .collect();
+    let rules: Vec<RuleRow> = serde_json::from_value(l.rules).map_err(context)?;
     let rules = rules
-        .iter()
-        .map(HolidayRuleRow::rule)
+        .into_iter()
+        .map(|r| {
+            HolidayRuleRow {
+                id: r.id,
+                calendar_id,
+                name: r.name,
+                month: r.month,
+                day: r.day,
+                easter_offset: r.easter_offset,
+                open_hours: r.open,
+                first_year: r.first_year,
+                last_year: r.last_year,
+            }
+            .rule()
+        })
         .collect::<ApiResult<Vec<_>>>()?;
-    let dated = holidays_of(&hols)?;
+    let cal = Calendar {
+        id: l.id,
+        code: l.code,
+        name: l.name,
+        timezone: l.timezone,
+        working_days: l.working_days,
+        business_hours: l.business_hours,
+    };
     let merged = holidays_for(&rules, dated, years_around(around.year()));
     let bc = calendar_with(&cal, merged)?;
     Ok((cal, bc))
-}
-
-#[derive(diesel::QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    id: i64,
 }
 
 /// A stored holiday rule.

@@ -99,7 +99,11 @@ struct Opening {
 }
 
 /// Writes a new ticket with its clocks started at `now`, and its breach timers.
-async fn insert(conn: &mut AsyncPgConnection, o: Opening, now: DateTime<Utc>) -> ApiResult<Ticket> {
+async fn insert(
+    conn: &mut AsyncPgConnection,
+    o: Opening,
+    now: DateTime<Utc>,
+) -> ApiResult<(Ticket, ClockBasis)> {
     let basis = ClockBasis::of(conn, o.calendar_id, o.round_the_clock, now).await?;
     let h = basis.hours();
     let start = |target| {
@@ -161,7 +165,7 @@ async fn insert(conn: &mut AsyncPgConnection, o: Opening, now: DateTime<Utc>) ->
         .get_result(conn)
         .await?;
     jobs::schedule_clocks(conn, &t, h, now).await?;
-    Ok(t)
+    Ok((t, basis))
 }
 
 fn route_detail(r: &Route) -> serde_json::Value {
@@ -297,7 +301,7 @@ pub async fn open(
             let s = settings::load(conn).await?;
             let route = settings::route(conn, org, &item, &s, now).await?;
             let policy = settings::policy_for(conn, item.id, body.priority).await?;
-            let t = insert(
+            let (t, basis) = insert(
                 conn,
                 Opening {
                     organization_id: org,
@@ -328,7 +332,7 @@ pub async fn open(
                 now,
             )
             .await?;
-            store::view(conn, user, t, now).await
+            store::view_with(conn, user, t, &basis, &s, now).await
         })
         .await
     };
@@ -373,7 +377,8 @@ pub async fn open_child(
             })?;
         let (queue_id, queue_code) = settings::team_queue(conn, body.team).await?;
         let policy = settings::policy_for(conn, parent.item_id, priority).await?;
-        let t = insert(
+        let s = settings::load(conn).await?;
+        let (t, basis) = insert(
             conn,
             Opening {
                 organization_id: parent.organization_id,
@@ -417,7 +422,7 @@ pub async fn open_child(
             now,
         )
         .await?;
-        store::view(conn, user, t, now).await
+        store::view_with(conn, user, t, &basis, &s, now).await
     })
     .await
 }
@@ -472,7 +477,7 @@ pub async fn open_follow_up(
             }
         };
         let policy = settings::policy_for(conn, item.id, closed.priority).await?;
-        let t = insert(
+        let (t, basis) = insert(
             conn,
             Opening {
                 organization_id: closed.organization_id,
@@ -511,7 +516,7 @@ pub async fn open_follow_up(
             now,
         )
         .await?;
-        store::view(conn, user, t, now).await
+        store::view_with(conn, user, t, &basis, &s, now).await
     })
     .await
 }
