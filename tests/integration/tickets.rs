@@ -861,7 +861,10 @@ async fn reopen_only_while_resolved_then_a_follow_up() {
     assert_eq!(r.body["code"], "illegal_transition");
     assert_eq!(r.body["current_state"], "closed");
     assert!(
-        r.body["detail"].as_str().unwrap().contains("follow-ups"),
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("POST /api/v1/tickets/{id}/follow-ups")),
         "{r:?}"
     );
     assert_eq!(r.body["allowed_actions"], json!([]));

@@ -82,7 +82,12 @@ pub async fn apply(
     facts.has_solution = solution.is_some();
     facts.has_pending_on = body.pending_on.is_some();
     let from = t.state;
-    let to = transition(t.kind, from, action, by.actor, &facts)?;
+    let id = t.id;
+    let to = transition(t.kind, from, action, by.actor, &facts).map_err(|mut r| {
+        // The domain names the route with a placeholder: the caller gets the real path.
+        r.reason = r.reason.replace("{id}", &id.to_string());
+        r
+    })?;
     let basis = ClockBasis::of_ticket(conn, t, now).await?;
     let h = basis.hours();
     let mut detail = serde_json::json!({});
