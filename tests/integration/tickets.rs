@@ -1397,3 +1397,124 @@ async fn auto_close_carries_resolved_children_and_skips_a_reopened_ticket() {
         "follow_parent"
     );
 }
+
+/// Rules and includes through the API: a state's rule added to a new calendar that includes
+/// the national one; the effective holidays of any year; refusals named.
+#[tokio::test]
+async fn calendar_rules_and_includes_through_the_api() {
+    let app = TestApp::spawn().await;
+    let t = app.token("admin").await;
+    let r = app
+        .post(
+            &t,
+            "/api/v1/calendars",
+            json!({"code": "RJ", "name": "Rio de Janeiro", "timezone": "America/Sao_Paulo"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let rj = r.body["id"].as_i64().unwrap();
+    let br = app
+        .count("SELECT id FROM calendars WHERE code = 'BR-SP'")
+        .await;
+    let r = app
+        .put(
+            &t,
+            &format!("/api/v1/calendars/{rj}/includes"),
+            json!({"calendar_ids": [br]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["includes"], json!(["BR-SP"]));
+    // São Jorge (23 April) every year; Carnival's Friday... as an Easter-relative half day.
+    let r = app
+        .post(
+            &t,
+            &format!("/api/v1/calendars/{rj}/rules"),
+            json!({"name": "São Jorge", "kind": "fixed", "month": 4, "day": 23}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let r = app
+        .post(
+            &t,
+            &format!("/api/v1/calendars/{rj}/rules"),
+            json!({"name": "Sexta antes do Carnaval", "kind": "easter", "offset_days": -51, "open": [{"start": "07:00", "end": "12:00"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let hs = app
+        .get(
+            &t,
+            &format!("/api/v1/calendars/{rj}/effective-holidays?year=2031"),
+        )
+        .await;
+    assert_eq!(hs.status, 200, "{hs:?}");
+    let names: Vec<(String, String)> = hs
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["date"].as_str().unwrap().to_string(),
+                h["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // Easter 2031 is 13 April: Carnival Monday 24 February, the Friday before 21 February.
+    for (date, name) in [
+        ("2031-02-21", "Sexta antes do Carnaval"),
+        ("2031-02-24", "Carnaval (segunda-feira)"),
+        ("2031-04-11", "Sexta-feira Santa"),
+        ("2031-04-23", "São Jorge"),
+        ("2031-06-12", "Corpus Christi"),
+    ] {
+        assert!(
+            names.contains(&(date.to_string(), name.to_string())),
+            "{date} {name} in {names:?}"
+        );
+    }
+    // Refusals name the field: a day the month never has; an Easter rule with a month; a
+    // cycle of includes.
+    let r = app
+        .post(
+            &t,
+            &format!("/api/v1/calendars/{rj}/rules"),
+            json!({"name": "x", "kind": "fixed", "month": 2, "day": 30}),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["day"]);
+    let r = app
+        .post(
+            &t,
+            &format!("/api/v1/calendars/{rj}/rules"),
+            json!({"name": "x", "kind": "easter", "offset_days": 1, "month": 3}),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["month"]);
+    let r = app
+        .put(
+            &t,
+            &format!("/api/v1/calendars/{br}/includes"),
+            json!({"calendar_ids": [rj]}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(r.body["errors"][0]["code"], "cycle");
+    // A customer may read, not edit.
+    let c = app.token("customer.acme").await;
+    assert_eq!(
+        app.get(&c, &format!("/api/v1/calendars/{rj}/rules"))
+            .await
+            .status,
+        200
+    );
+    let r = app
+        .post(
+            &c,
+            &format!("/api/v1/calendars/{rj}/rules"),
+            json!({"name": "x", "kind": "fixed", "month": 1, "day": 2}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+}

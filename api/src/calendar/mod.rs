@@ -1,6 +1,8 @@
 //! Business calendars (SPEC §6): a time zone, working weekdays, the business day and
 //! holidays; what deadlines and SLA clocks are counted in. Loading one into the domain's
 //! [`BusinessCalendar`], and keeping them.
+pub mod rules;
+
 use crate::db::models::{Calendar, HolidayRow};
 use crate::db::schema::{calendars, holiday_rules, holidays};
 use crate::platform::error::{ApiError, ApiResult, FieldError};

@@ -56,6 +56,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         c::calendar_policy::Doc::openapi(),
         c::catalog::Doc::openapi(),
         c::calendars::Doc::openapi(),
+        c::calendar_rules::Doc::openapi(),
         c::users::Doc::openapi(),
         c::templates::Doc::openapi(),
         super::vote_pages::Doc::openapi(),

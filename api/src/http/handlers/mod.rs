@@ -1,6 +1,7 @@
 //! Handlers, one file per resource (one per action for RDMs).
 pub mod auth;
 pub mod calendar_policy;
+pub mod calendar_rules;
 pub mod calendars;
 pub mod catalog;
 pub mod committees;
@@ -28,6 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     calendar_policy::routes(cfg);
     catalog::routes(cfg);
     calendars::routes(cfg);
+    calendar_rules::routes(cfg);
     users::routes(cfg);
     templates::routes(cfg);
     jobs::routes(cfg);
