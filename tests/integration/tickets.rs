@@ -1518,3 +1518,137 @@ async fn calendar_rules_and_includes_through_the_api() {
         .await;
     assert_eq!(r.status, 403);
 }
+
+/// Routing is data: a contract and a rule added through the API change where the next ticket
+/// goes, and the calendar it counts in.
+#[tokio::test]
+async fn a_contract_and_a_rule_added_through_the_api_route_the_next_ticket() {
+    let app = TestApp::spawn().await;
+    let coord = app.token("coord").await;
+    let globex = app
+        .count("SELECT id FROM organizations WHERE code = 'GLOBEX'")
+        .await;
+    let taf = item(&app, "taf").await;
+    // Before: GLOBEX has no TAF contract → default queue.
+    let r = open_as(&app, "customer.globex", "taf", "medium", "Apuração do ICMS").await;
+    assert_eq!(r.body["queue"]["code"], "triagem");
+    let sp = app
+        .count("SELECT id FROM calendars WHERE code = 'SP-CAPITAL'")
+        .await;
+    let r = app
+        .post(&coord, "/api/v1/contracts", json!({"organization_id": globex, "product": "TAF", "calendar_id": sp, "valid_from": "2026-01-01"}))
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let r = open_as(
+        &app,
+        "customer.globex",
+        "taf",
+        "medium",
+        "Apuração do ICMS de novo",
+    )
+    .await;
+    assert_eq!(
+        r.body["queue"]["code"], "taf_tss",
+        "the seeded TAF rule now matches"
+    );
+    assert_eq!(
+        r.body["calendar"]["code"], "SP-CAPITAL",
+        "the contract's calendar"
+    );
+    // A rule ahead of the others, for GLOBEX only: its TAF tickets go to dev.
+    let dev = app.count("SELECT id FROM queues WHERE code = 'dev'").await;
+    let r = app
+        .post(
+            &coord,
+            "/api/v1/routing-rules",
+            json!({"position": 1, "item_id": taf, "organization_id": globex, "queue_id": dev}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let rule = r.body["id"].as_i64().unwrap();
+    let r = open_as(&app, "customer.globex", "taf", "medium", "Terceira").await;
+    assert_eq!(r.body["queue"]["code"], "dev");
+    let r = open_as(
+        &app,
+        "customer.acme",
+        "taf",
+        "medium",
+        "ACME segue no taf_tss",
+    )
+    .await;
+    assert_eq!(r.body["queue"]["code"], "taf_tss");
+    // Bad references are named; a taken position too; analysts read but do not edit.
+    let r = app
+        .post(
+            &coord,
+            "/api/v1/routing-rules",
+            json!({"position": 1, "item_id": 999999, "queue_id": 999999}),
+        )
+        .await;
+    let mut f = r.fields();
+    f.sort();
+    assert_eq!(f, vec!["item_id", "queue_id"]);
+    let r = app
+        .post(
+            &coord,
+            "/api/v1/routing-rules",
+            json!({"position": 1, "queue_id": dev}),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["position"]);
+    let rh = app.token("rh1").await;
+    assert_eq!(app.get(&rh, "/api/v1/routing-rules").await.status, 200);
+    assert_eq!(
+        app.delete(&rh, &format!("/api/v1/routing-rules/{rule}"))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        app.delete(&coord, &format!("/api/v1/routing-rules/{rule}"))
+            .await
+            .status,
+        204
+    );
+}
+
+/// A backlog larger than one batch: the first run closes a batch and queues the next; every
+/// due ticket ends closed, each once.
+#[tokio::test]
+async fn a_backlog_larger_than_a_batch_is_closed_in_several_short_runs() {
+    let app = TestApp::spawn().await;
+    let id = open_acme(&app, "low").await;
+    resolve(&app, id).await;
+    let cols = "organization_id, kind, parent_id, follow_up_of, item_id, title, description, priority, state, \
+        pending_on, pending_reason, queue_id, team, assignee_id, requester_id, calendar_id, round_the_clock, \
+        opened_at, received_at, sla_pinned_at, response_target_s, response_accrued_s, response_running_since, \
+        response_due_at, response_breached_at, response_stopped_at, resolution_target_s, resolution_accrued_s, \
+        resolution_running_since, resolution_due_at, resolution_breached_at, resolution_stopped_at, solution, \
+        resolved_at, resolution_no, auto_close_at, closed_at, close_reason, reopen_count, version, updated_at, \
+        escalation_policy_id, escalation_level";
+    let copies = gmud_api::tickets::timers::AUTO_CLOSE_BATCH + 1;
+    let made = app
+        .count(&format!(
+            "WITH ins AS (INSERT INTO tickets ({cols}) SELECT {cols} FROM tickets, generate_series(1, {copies}) \
+             WHERE id = {id} RETURNING 1) SELECT count(*) FROM ins"
+        ))
+        .await;
+    assert_eq!(made, copies);
+    app.set_now(at_sp(2026, 11, 30, 9, 0));
+    app.run_jobs().await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM tickets WHERE state = 'resolved'")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM events WHERE entity = 'ticket' AND action = 'auto_close'")
+            .await,
+        copies + 1
+    );
+    // More than one run did it, each within one batch.
+    let runs = app
+        .count("SELECT count(*) FROM jobs WHERE kind = 'ticket_auto_close' AND status = 'done'")
+        .await;
+    assert!(runs >= 2, "{runs} runs");
+}

@@ -558,6 +558,43 @@ pub async fn load_calendar(
 }
 
 /// A stored holiday rule.
+/// How long a calendar loaded for SLA clocks is kept in memory.
+pub const CLOCK_CALENDAR_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A calendar loaded for clocks: its row (code, time zone) and the computed calendar.
+pub type SharedCalendar = std::sync::Arc<(Calendar, BusinessCalendar)>;
+
+type CalendarCache =
+    std::sync::Mutex<std::collections::HashMap<(i64, i32), (std::time::Instant, SharedCalendar)>>;
+
+static CLOCK_CALENDARS: std::sync::LazyLock<CalendarCache> =
+    std::sync::LazyLock::new(Default::default);
+
+/// [`load_calendar`] for SLA clocks, which read a calendar on every ticket request: kept per
+/// process for [`CLOCK_CALENDAR_TTL`] by calendar and year (holidays and rules change
+/// rarely; an edit reaches the clocks within that time). Calendar endpoints and change
+/// management read the database each time.
+pub async fn clock_calendar(
+    conn: &mut AsyncPgConnection,
+    calendar_id: i64,
+    around: DateTime<Utc>,
+) -> ApiResult<SharedCalendar> {
+    let key = (calendar_id, around.year());
+    if let Some((at, cal)) = CLOCK_CALENDARS.lock().expect("cache lock").get(&key) {
+        if at.elapsed() < CLOCK_CALENDAR_TTL {
+            return Ok(cal.clone());
+        }
+    }
+    let loaded = std::sync::Arc::new(load_calendar(conn, calendar_id, around).await?);
+    let mut cache = CLOCK_CALENDARS.lock().expect("cache lock");
+    // Bounded: calendars × years in use is small; an overgrown map is simply emptied.
+    if cache.len() > 1024 {
+        cache.clear();
+    }
+    cache.insert(key, (std::time::Instant::now(), loaded.clone()));
+    Ok(loaded)
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = holiday_rules)]
 pub struct HolidayRuleRow {

@@ -7,7 +7,7 @@
 use super::jobs::{self, TicketEscalation};
 use super::mails::{render, TicketNotice};
 use super::oncall;
-use super::settings::{self, LevelRow};
+use super::settings::{self, EscalationLevel};
 use super::store::{self, ClockBasis, Ticket, Which};
 use crate::db::enums::StoredOption;
 use crate::db::models::User;
@@ -30,7 +30,7 @@ pub use super::settings::policy_for;
 async fn recipients(
     conn: &mut AsyncPgConnection,
     t: &Ticket,
-    level: &LevelRow,
+    level: &EscalationLevel,
     now: DateTime<Utc>,
 ) -> ApiResult<(Vec<User>, serde_json::Value)> {
     let team_members = async |conn: &mut AsyncPgConnection, team: Team| -> ApiResult<Vec<User>> {
@@ -110,7 +110,7 @@ impl Timer for TicketEscalation {
             return Ok(());
         }
         let rows = settings::levels(conn, policy).await?;
-        let rules: Vec<_> = rows.iter().map(LevelRow::rule).collect();
+        let rules: Vec<_> = rows.iter().map(EscalationLevel::rule).collect();
         let basis = ClockBasis::of_ticket(conn, &t, now).await?;
         let h = basis.hours();
         let fr = t.clock(Which::FirstResponse);
@@ -129,7 +129,7 @@ impl Timer for TicketEscalation {
             .expect("the rule comes from a row")
             .clone();
         let (to, target) = recipients(conn, &t, &row, now).await?;
-        let send_from = notify_at(rule, t.round_the_clock, &basis.calendar, now);
+        let send_from = notify_at(rule, t.round_the_clock, basis.calendar(), now);
         let from = t.escalation_level;
         t.escalation_level = rule.level;
         store::save(conn, &mut t, now).await?;

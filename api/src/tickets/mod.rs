@@ -16,5 +16,6 @@ pub mod rdm_links;
 pub mod replan;
 pub mod settings;
 pub mod store;
+pub mod support_catalog;
 pub mod timers;
 pub mod validation_links;

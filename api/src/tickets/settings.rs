@@ -297,7 +297,7 @@ pub async fn policy_for(
 /// One escalation level as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = crate::db::schema::escalation_levels)]
-pub struct LevelRow {
+pub struct EscalationLevel {
     #[serde(skip)]
     pub policy_id: i64,
     pub level: i32,
@@ -315,7 +315,7 @@ pub struct LevelRow {
     pub target_team: Option<Team>,
 }
 
-impl LevelRow {
+impl EscalationLevel {
     pub fn rule(&self) -> domain::escalation::Level {
         domain::escalation::Level {
             level: self.level,
@@ -331,29 +331,32 @@ impl LevelRow {
 }
 
 /// A policy's levels, lowest first.
-pub async fn levels(conn: &mut AsyncPgConnection, policy_id: i64) -> ApiResult<Vec<LevelRow>> {
+pub async fn levels(
+    conn: &mut AsyncPgConnection,
+    policy_id: i64,
+) -> ApiResult<Vec<EscalationLevel>> {
     use crate::db::schema::escalation_levels;
     Ok(escalation_levels::table
         .filter(escalation_levels::policy_id.eq(policy_id))
         .order(escalation_levels::level)
-        .select(LevelRow::as_select())
+        .select(EscalationLevel::as_select())
         .load(conn)
         .await?)
 }
 
 /// An escalation policy with its levels.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PolicyView {
+pub struct EscalationPolicyView {
     pub id: i64,
     pub code: String,
     pub name: String,
     pub priorities: Vec<Priority>,
     /// Items that use it.
     pub items: Vec<String>,
-    pub levels: Vec<LevelRow>,
+    pub levels: Vec<EscalationLevel>,
 }
 
-pub async fn policies(conn: &mut AsyncPgConnection) -> ApiResult<Vec<PolicyView>> {
+pub async fn policies(conn: &mut AsyncPgConnection) -> ApiResult<Vec<EscalationPolicyView>> {
     use crate::db::schema::escalation_policies;
     let rows: Vec<(i64, String, String, Vec<Priority>)> = escalation_policies::table
         .order(escalation_policies::code)
@@ -373,7 +376,7 @@ pub async fn policies(conn: &mut AsyncPgConnection) -> ApiResult<Vec<PolicyView>
             .select(support_items::code)
             .load(conn)
             .await?;
-        out.push(PolicyView {
+        out.push(EscalationPolicyView {
             id,
             code,
             name,

@@ -1,6 +1,6 @@
 //! A ticket as stored, its SLA clocks, and what the API shows of it.
 use super::settings::Settings;
-use crate::calendar::load_calendar;
+use crate::calendar::{clock_calendar, SharedCalendar};
 use crate::db::enums::{Db, Stored};
 use crate::db::schema::{
     queues, support_items, ticket_contact_attempts, ticket_rdm_links, tickets,
@@ -148,7 +148,7 @@ impl Ticket {
 /// What a ticket's clocks count in: its calendar (with rules and included calendars), or
 /// every hour for a 24×7 item. Holds the loaded calendar.
 pub struct ClockBasis {
-    pub calendar: BusinessCalendar,
+    shared: SharedCalendar,
     pub calendar_code: String,
     pub timezone: String,
     pub round_the_clock: bool,
@@ -161,11 +161,11 @@ impl ClockBasis {
         round_the_clock: bool,
         now: DateTime<Utc>,
     ) -> ApiResult<Self> {
-        let (row, calendar) = load_calendar(conn, calendar_id, now).await?;
+        let shared = clock_calendar(conn, calendar_id, now).await?;
         Ok(ClockBasis {
-            calendar,
-            calendar_code: row.code,
-            timezone: row.timezone,
+            calendar_code: shared.0.code.clone(),
+            timezone: shared.0.timezone.clone(),
+            shared,
             round_the_clock,
         })
     }
@@ -176,17 +176,21 @@ impl ClockBasis {
     ) -> ApiResult<Self> {
         Self::of(conn, t.calendar_id, t.round_the_clock, now).await
     }
+    /// The calendar (rules expanded, includes merged).
+    pub fn calendar(&self) -> &BusinessCalendar {
+        &self.shared.1
+    }
     /// Hours the SLA clocks count.
     pub fn hours(&self) -> Hours<'_> {
         if self.round_the_clock {
             Hours::RoundTheClock
         } else {
-            Hours::Business(&self.calendar)
+            Hours::Business(self.calendar())
         }
     }
     /// Business hours of the calendar, whatever the item (auto-close counts these).
     pub fn business(&self) -> Hours<'_> {
-        Hours::Business(&self.calendar)
+        Hours::Business(self.calendar())
     }
 }
 
@@ -578,7 +582,7 @@ pub async fn view_of(
             let rules: Vec<_> = super::settings::levels(conn, p)
                 .await?
                 .iter()
-                .map(super::settings::LevelRow::rule)
+                .map(super::settings::EscalationLevel::rule)
                 .collect();
             domain::escalation::next_level(
                 &rules,

@@ -8,7 +8,7 @@ use super::store;
 use crate::events::{append, Entity, NewEvent};
 use crate::notify::Notifier;
 use crate::platform::error::ApiResult;
-use crate::queue::Timer;
+use crate::queue::{enqueue, Timer};
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::ticket::TicketState;
@@ -16,10 +16,13 @@ use domain::ticket::TicketState;
 impl Timer for TicketAutoClose {
     type Context = Notifier;
 
-    /// Closes every ticket due by now, not only this one: when many fall due together (a
-    /// backlog after an outage), the first job closes them all in batches and the others find
-    /// nothing left. Each ticket is closed once: the batch takes its rows with
-    /// `FOR UPDATE SKIP LOCKED` and re-checks `state = 'resolved'` under the lock.
+    /// Closes the tickets due by now, not only this one, one batch per run: when many fall
+    /// due together (a backlog after an outage), the first jobs close them in batches and the
+    /// others find nothing left. A full batch queues a job to take the next one, so each run
+    /// is one short transaction (no backlog can outgrow the timer's timeout and roll back),
+    /// and every worker on every instance can take a batch. Each ticket is closed once: the
+    /// batch takes its rows with `FOR UPDATE SKIP LOCKED` and re-checks
+    /// `state = 'resolved'` under the lock.
     async fn run(
         &self,
         _: &Notifier,
@@ -31,7 +34,9 @@ impl Timer for TicketAutoClose {
             "closed automatically {} business hours after the resolution",
             settings.auto_close_business_hours
         );
-        while close_due(conn, now, &reason, AUTO_CLOSE_BATCH).await? == AUTO_CLOSE_BATCH {}
+        if close_due(conn, now, &reason, AUTO_CLOSE_BATCH).await? == AUTO_CLOSE_BATCH {
+            enqueue(conn, self, now, None, now).await?;
+        }
         Ok(())
     }
 }

@@ -106,6 +106,15 @@ async fn resolve(
             action: row.used_action.clone().unwrap_or_default(),
         }));
     }
+    // A deactivated account's links stop working with it.
+    let active: bool = users::table
+        .find(row.recipient_id)
+        .select(users::active)
+        .first(conn)
+        .await?;
+    if !active {
+        return Ok(Err(LinkFailure::Invalid));
+    }
     let t = store::find(conn, row.ticket_id, lock).await?;
     if t.state != TicketState::Resolved || t.resolution_no != row.resolution_no {
         return Ok(Err(LinkFailure::Stale { state: t.state }));

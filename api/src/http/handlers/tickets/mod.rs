@@ -1,5 +1,6 @@
 //! `/api/v1/tickets`: incidents and their children (`crate::tickets`).
 pub mod actions;
+pub mod catalog;
 pub mod intake;
 pub mod oncall;
 pub mod read;
@@ -40,6 +41,11 @@ use utoipa::OpenApi;
         oncall::list_policies,
         oncall::who_is_on_call,
         oncall::add_override,
+        catalog::list_contracts,
+        catalog::add_contract,
+        catalog::list_routing_rules,
+        catalog::add_routing_rule,
+        catalog::delete_routing_rule,
     ),
     tags(
         (name = "tickets", description = "Incidents (SPEC §4): intake and routing, children, SLA clocks, comments."),
@@ -69,6 +75,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(work::link_rdm)
         .service(oncall::list_policies)
         .service(oncall::who_is_on_call)
-        .service(oncall::add_override);
+        .service(oncall::add_override)
+        .service(catalog::list_contracts)
+        .service(catalog::add_contract)
+        .service(catalog::list_routing_rules)
+        .service(catalog::add_routing_rule)
+        .service(catalog::delete_routing_rule);
     actions::routes(cfg);
 }

@@ -4,7 +4,7 @@ use crate::http::extract::{ValidJson, ValidQuery};
 use crate::identity::principal::AuthUser;
 use crate::platform::error::ApiResult;
 use crate::tickets::oncall::{self, NewOverride, OnCallView};
-use crate::tickets::settings::{self, PolicyView};
+use crate::tickets::settings::{self, EscalationPolicyView};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::roles::{Role, Team};
@@ -18,7 +18,7 @@ const ROTA_EDITORS: &[Role] = &[Role::SupportCoordinator, Role::Admin];
 /// The escalation policies, with their levels and the items that use them.
 #[utoipa::path(
     get, path = "/api/v1/escalation-policies", tag = "tickets",
-    responses((status = 200, description = "Policies by code", body = Vec<PolicyView>)),
+    responses((status = 200, description = "Policies by code", body = Vec<EscalationPolicyView>)),
     security(("bearer" = [])),
     extensions(("x-roles" = json!(["support_analyst", "support_coordinator", "test_analyst"])))
 )]
