@@ -332,7 +332,7 @@ pub async fn open(
                 now,
             )
             .await?;
-            store::view_with(conn, user, t, &basis, &s, now).await
+            store::view_with(conn, user, t, &basis, now).await
         })
         .await
     };
@@ -377,7 +377,6 @@ pub async fn open_child(
             })?;
         let (queue_id, queue_code) = settings::team_queue(conn, body.team).await?;
         let policy = settings::policy_for(conn, parent.item_id, priority).await?;
-        let s = settings::load(conn).await?;
         let (t, basis) = insert(
             conn,
             Opening {
@@ -422,7 +421,7 @@ pub async fn open_child(
             now,
         )
         .await?;
-        store::view_with(conn, user, t, &basis, &s, now).await
+        store::view_with(conn, user, t, &basis, now).await
     })
     .await
 }
@@ -516,7 +515,7 @@ pub async fn open_follow_up(
             now,
         )
         .await?;
-        store::view_with(conn, user, t, &basis, &s, now).await
+        store::view_with(conn, user, t, &basis, now).await
     })
     .await
 }

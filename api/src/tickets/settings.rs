@@ -295,10 +295,10 @@ pub async fn policy_for(
 }
 
 /// One escalation level as stored.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, serde::Deserialize, ToSchema)]
 #[diesel(table_name = crate::db::schema::escalation_levels)]
 pub struct EscalationLevel {
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub policy_id: i64,
     pub level: i32,
     /// `first_response` or `resolution`.

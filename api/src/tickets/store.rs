@@ -2,13 +2,13 @@
 use super::settings::Settings;
 use crate::calendar::{clock_calendar, SharedCalendar};
 use crate::db::enums::{Db, Stored};
-use crate::db::schema::{
-    queues, support_items, ticket_contact_attempts, ticket_rdm_links, tickets,
-};
+use crate::db::schema::{ticket_contact_attempts, tickets};
 use crate::identity::principal::AuthUser;
 use crate::platform::error::{ApiError, ApiResult};
+use crate::platform::sql::{bind, prepared};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Integer, Jsonb, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::calendar::BusinessCalendar;
 use domain::rdm::Priority;
@@ -257,7 +257,7 @@ pub struct CalendarRef {
 }
 
 /// A child as its parent lists it.
-#[derive(Debug, Clone, Serialize, ToSchema, Queryable)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema, Queryable)]
 pub struct ChildRef {
     pub id: i64,
     pub kind: TicketKind,
@@ -443,9 +443,8 @@ pub async fn view(
     t: Ticket,
     now: DateTime<Utc>,
 ) -> ApiResult<TicketView> {
-    let settings = super::settings::load(conn).await?;
     let basis = ClockBasis::of_ticket(conn, &t, now).await?;
-    view_with(conn, user, t, &basis, &settings, now).await
+    view_with(conn, user, t, &basis, now).await
 }
 
 pub async fn view_with(
@@ -453,54 +452,76 @@ pub async fn view_with(
     user: &AuthUser,
     t: Ticket,
     basis: &ClockBasis,
-    settings: &Settings,
     now: DateTime<Utc>,
 ) -> ApiResult<TicketView> {
-    let (item_code, item_name): (String, String) = support_items::table
-        .find(t.item_id)
-        .select((support_items::code, support_items::name))
-        .first(conn)
-        .await?;
-    let (queue_code, queue_team): (String, Team) = queues::table
-        .find(t.queue_id)
-        .select((queues::code, queues::team))
-        .first(conn)
-        .await?;
-    let children: Vec<ChildRef> = if t.kind == TicketKind::Incident {
-        tickets::table
-            .filter(tickets::parent_id.eq(t.id))
-            .order(tickets::id)
-            .select((
-                tickets::id,
-                tickets::kind,
-                tickets::state,
-                tickets::team,
-                tickets::title,
-            ))
-            .load(conn)
-            .await?
-    } else {
-        vec![]
+    let x: Extras = prepared(
+        "SELECT i.code AS item_code, i.name AS item_name, q.code AS queue_code, q.team::text AS queue_team, \
+           COALESCE((SELECT jsonb_agg(jsonb_build_object('id', c.id, 'kind', c.kind, 'state', c.state, \
+               'team', c.team, 'title', c.title) ORDER BY c.id) FROM tickets c WHERE c.parent_id = ?), '[]') AS children, \
+           ARRAY(SELECT f.id FROM tickets f WHERE f.follow_up_of = ? ORDER BY f.id) AS follow_ups, \
+           ARRAY(SELECT l.rdm_id FROM ticket_rdm_links l WHERE l.ticket_id = ? ORDER BY l.rdm_id) AS rdm_ids, \
+           (SELECT count(*) FROM ticket_contact_attempts a WHERE a.ticket_id = ?) AS contact_attempts, \
+           (SELECT count(*) FROM ticket_contact_attempts a WHERE a.ticket_id = ? AND NOT a.answered) AS unanswered, \
+           (SELECT p.state::text FROM tickets p WHERE p.id = ?) AS parent_state, \
+           (SELECT s.max_contact_attempts FROM ticket_settings s) AS max_contact_attempts, \
+           COALESCE((SELECT jsonb_agg(to_jsonb(e) ORDER BY e.level) FROM escalation_levels e WHERE e.policy_id = ?), '[]') AS levels \
+         FROM support_items i, queues q WHERE i.id = ? AND q.id = ?",
+        (
+            (
+                bind::<BigInt, _>(t.id),
+                bind::<BigInt, _>(t.id),
+                bind::<BigInt, _>(t.id),
+                bind::<BigInt, _>(t.id),
+                bind::<BigInt, _>(t.id),
+            ),
+            (
+                bind::<Nullable<BigInt>, _>(t.parent_id),
+                bind::<Nullable<BigInt>, _>(t.escalation_policy_id),
+                bind::<BigInt, _>(t.item_id),
+                bind::<BigInt, _>(t.queue_id),
+            ),
+        ),
+    )
+    .get_result(conn)
+    .await?;
+    let reading = |e: serde_json::Error| ApiError::context(format!("reading ticket {}", t.id), e);
+    let children: Vec<ChildRef> = serde_json::from_value(x.children).map_err(reading)?;
+    let levels: Vec<super::settings::EscalationLevel> =
+        serde_json::from_value(x.levels).map_err(reading)?;
+    let queue_team: Team = x
+        .queue_team
+        .parse()
+        .map_err(|e| ApiError::internal(format!("queue team: {e}")))?;
+    let (item_code, item_name, queue_code) = (x.item_code, x.item_name, x.queue_code);
+    let (follow_ups, rdm_ids, contact_attempts) = (x.follow_ups, x.rdm_ids, x.contact_attempts);
+    // The lifecycle's facts, from what was just read (`facts_of` reads them for actions).
+    let critical = t.priority == Priority::Critical;
+    let facts = TicketFacts {
+        critical,
+        open_children: if t.state.is_open() {
+            children
+                .iter()
+                .filter(|c| c.state.is_open())
+                .map(|c| c.id)
+                .collect()
+        } else {
+            vec![]
+        },
+        unanswered_attempts: if critical && t.state == TicketState::Resolved {
+            x.unanswered as u32
+        } else {
+            0
+        },
+        attempts_to_close: x.max_contact_attempts.unwrap_or(3) as u32,
+        has_reason: true,
+        has_solution: true,
+        has_pending_on: true,
+        parent_open: x
+            .parent_state
+            .map(|s| s.parse::<TicketState>().is_ok_and(|s| s.is_open()))
+            .unwrap_or(true),
     };
-    let follow_ups: Vec<i64> = tickets::table
-        .filter(tickets::follow_up_of.eq(t.id))
-        .order(tickets::id)
-        .select(tickets::id)
-        .load(conn)
-        .await?;
-    let rdm_ids: Vec<i64> = ticket_rdm_links::table
-        .filter(ticket_rdm_links::ticket_id.eq(t.id))
-        .order(ticket_rdm_links::rdm_id)
-        .select(ticket_rdm_links::rdm_id)
-        .load(conn)
-        .await?;
-    let contact_attempts: i64 = ticket_contact_attempts::table
-        .filter(ticket_contact_attempts::ticket_id.eq(t.id))
-        .count()
-        .get_result(conn)
-        .await?;
-    let facts = facts_of(conn, &t, settings).await?;
-    let escalation = view_of(conn, &t, basis).await?;
+    let escalation = escalation_view(&t, &levels, basis);
     let allowed = match actor_of(user) {
         Some(actor) => allowed_actions(t.kind, t.state, actor, &facts),
         None => vec![],
@@ -572,33 +593,60 @@ pub struct EscalationView {
     pub next_at: Option<DateTime<Utc>>,
 }
 
-pub async fn view_of(
-    conn: &mut AsyncPgConnection,
+pub fn escalation_view(
     t: &Ticket,
+    levels: &[super::settings::EscalationLevel],
     basis: &ClockBasis,
-) -> ApiResult<EscalationView> {
-    let next = match t.escalation_policy_id.filter(|_| t.state.is_open()) {
-        Some(p) => {
-            let rules: Vec<_> = super::settings::levels(conn, p)
-                .await?
-                .iter()
-                .map(super::settings::EscalationLevel::rule)
-                .collect();
-            domain::escalation::next_level(
-                &rules,
-                t.escalation_level,
-                &t.clock(Which::FirstResponse),
-                &t.clock(Which::Resolution),
-                basis.hours(),
-            )
-            .map(|(l, at)| (l.level, at))
-        }
-        None => None,
+) -> EscalationView {
+    let next = if t.escalation_policy_id.is_some() && t.state.is_open() {
+        let rules: Vec<_> = levels
+            .iter()
+            .map(super::settings::EscalationLevel::rule)
+            .collect();
+        domain::escalation::next_level(
+            &rules,
+            t.escalation_level,
+            &t.clock(Which::FirstResponse),
+            &t.clock(Which::Resolution),
+            basis.hours(),
+        )
+        .map(|(l, at)| (l.level, at))
+    } else {
+        None
     };
-    Ok(EscalationView {
+    EscalationView {
         policy_id: t.escalation_policy_id,
         level: t.escalation_level,
         next_level: next.map(|n| n.0),
         next_at: next.map(|n| n.1),
-    })
+    }
+}
+
+/// What a ticket's view reads besides the ticket, in one statement.
+#[derive(QueryableByName)]
+struct Extras {
+    #[diesel(sql_type = Text)]
+    item_code: String,
+    #[diesel(sql_type = Text)]
+    item_name: String,
+    #[diesel(sql_type = Text)]
+    queue_code: String,
+    #[diesel(sql_type = Text)]
+    queue_team: String,
+    #[diesel(sql_type = Jsonb)]
+    children: serde_json::Value,
+    #[diesel(sql_type = Array<BigInt>)]
+    follow_ups: Vec<i64>,
+    #[diesel(sql_type = Array<BigInt>)]
+    rdm_ids: Vec<i64>,
+    #[diesel(sql_type = BigInt)]
+    contact_attempts: i64,
+    #[diesel(sql_type = BigInt)]
+    unanswered: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    parent_state: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    max_contact_attempts: Option<i32>,
+    #[diesel(sql_type = Jsonb)]
+    levels: serde_json::Value,
 }
