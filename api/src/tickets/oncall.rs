@@ -60,6 +60,12 @@ impl RotationRow {
     }
 }
 
+/// Who may put someone on call.
+pub const ROTA_EDITORS: &[domain::roles::Role] = &[
+    domain::roles::Role::SupportCoordinator,
+    domain::roles::Role::Admin,
+];
+
 /// Who is on call for `team` at `at`, if anyone.
 pub async fn who(
     conn: &mut AsyncPgConnection,

@@ -418,22 +418,52 @@ pub async fn facts_of(
             .is_open(),
         None => true,
     };
-    let critical = t.priority == Priority::Critical;
-    let unanswered = if critical && t.state == TicketState::Resolved {
+    let unanswered = if awaits_contact(t) {
         unanswered_attempts(conn, t.id).await?
     } else {
         0
     };
-    Ok(TicketFacts {
-        critical,
+    Ok(facts(
+        t,
         open_children,
-        unanswered_attempts: unanswered as u32,
-        attempts_to_close: settings.max_contact_attempts as u32,
+        unanswered,
+        settings.max_contact_attempts,
+        parent_open,
+    ))
+}
+
+/// Whether contact attempts count for `t` now: a resolved critical incident.
+fn awaits_contact(t: &Ticket) -> bool {
+    t.priority == Priority::Critical && t.state == TicketState::Resolved
+}
+
+/// The lifecycle's facts about `t` from what was read of its surroundings (the request's
+/// fields are filled in by the action). One rule for actions and for the view.
+fn facts(
+    t: &Ticket,
+    open_children: Vec<i64>,
+    unanswered: i64,
+    attempts_to_close: i32,
+    parent_open: bool,
+) -> TicketFacts {
+    TicketFacts {
+        critical: t.priority == Priority::Critical,
+        open_children: if t.state.is_open() {
+            open_children
+        } else {
+            vec![]
+        },
+        unanswered_attempts: if awaits_contact(t) {
+            unanswered as u32
+        } else {
+            0
+        },
+        attempts_to_close: attempts_to_close as u32,
         has_reason: true,
         has_solution: true,
         has_pending_on: true,
         parent_open,
-    })
+    }
 }
 
 /// The full view of `t` for `user`.
@@ -495,32 +525,22 @@ pub async fn view_with(
     let (item_code, item_name, queue_code) = (x.item_code, x.item_name, x.queue_code);
     let (follow_ups, rdm_ids, contact_attempts) = (x.follow_ups, x.rdm_ids, x.contact_attempts);
     // The lifecycle's facts, from what was just read (`facts_of` reads them for actions).
-    let critical = t.priority == Priority::Critical;
-    let facts = TicketFacts {
-        critical,
-        open_children: if t.state.is_open() {
-            children
-                .iter()
-                .filter(|c| c.state.is_open())
-                .map(|c| c.id)
-                .collect()
-        } else {
-            vec![]
-        },
-        unanswered_attempts: if critical && t.state == TicketState::Resolved {
-            x.unanswered as u32
-        } else {
-            0
-        },
-        attempts_to_close: x.max_contact_attempts.unwrap_or(3) as u32,
-        has_reason: true,
-        has_solution: true,
-        has_pending_on: true,
-        parent_open: x
-            .parent_state
-            .map(|s| s.parse::<TicketState>().is_ok_and(|s| s.is_open()))
-            .unwrap_or(true),
-    };
+    let parent_open = x
+        .parent_state
+        .map(|s| s.parse::<TicketState>().is_ok_and(|s| s.is_open()))
+        .unwrap_or(true);
+    let open: Vec<i64> = children
+        .iter()
+        .filter(|c| c.state.is_open())
+        .map(|c| c.id)
+        .collect();
+    let facts = facts(
+        &t,
+        open,
+        x.unanswered,
+        x.max_contact_attempts.unwrap_or(3),
+        parent_open,
+    );
     let escalation = escalation_view(&t, &levels, basis);
     let allowed = match actor_of(user) {
         Some(actor) => allowed_actions(t.kind, t.state, actor, &facts),

@@ -9,9 +9,20 @@ use crate::platform::input::not_blank;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::roles::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
+
+/// Who edits the support catalog.
+pub const EDITORS: &[Role] = &[Role::Admin, Role::SupportCoordinator];
+
+/// Who reads it: support and the admin.
+pub fn readers() -> Vec<Role> {
+    let mut r = domain::ticket::SUPPORT_ROLES.to_vec();
+    r.push(Role::Admin);
+    r
+}
 
 #[derive(Debug, Serialize, ToSchema, Queryable)]
 pub struct Contract {

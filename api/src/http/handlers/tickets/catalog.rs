@@ -3,21 +3,12 @@ use crate::app::AppState;
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::identity::principal::AuthUser;
 use crate::platform::error::ApiResult;
-use crate::tickets::support_catalog::{self, Contract, NewContract, NewRoutingRule, RoutingRule};
+use crate::tickets::support_catalog::{
+    self, readers, Contract, NewContract, NewRoutingRule, RoutingRule, EDITORS,
+};
 use actix_web::{delete, get, post, web, HttpResponse};
-use domain::roles::Role;
-use domain::ticket::SUPPORT_ROLES;
 use serde::Deserialize;
 use utoipa::IntoParams;
-
-/// Who edits the support catalog.
-const EDITORS: &[Role] = &[Role::Admin, Role::SupportCoordinator];
-
-fn readers() -> Vec<Role> {
-    let mut r = SUPPORT_ROLES.to_vec();
-    r.push(Role::Admin);
-    r
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -3,7 +3,7 @@ use crate::app::AppState;
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::identity::principal::AuthUser;
 use crate::platform::error::ApiResult;
-use crate::tickets::oncall::{self, NewOverride, OnCallView};
+use crate::tickets::oncall::{self, NewOverride, OnCallView, ROTA_EDITORS};
 use crate::tickets::settings::{self, EscalationPolicyView};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -11,9 +11,6 @@ use domain::roles::{Role, Team};
 use domain::ticket::SUPPORT_ROLES;
 use serde::Deserialize;
 use utoipa::IntoParams;
-
-/// Who may put someone on call.
-const ROTA_EDITORS: &[Role] = &[Role::SupportCoordinator, Role::Admin];
 
 /// The escalation policies, with their levels and the items that use them.
 #[utoipa::path(
