@@ -248,6 +248,38 @@ async fn a_parent_waits_for_its_children_and_its_assignee_hears_when_the_last_on
     must(&app, "rh1", parent, "start", json!({}), "in_progress").await;
     let esc = child_id(&app, parent, "escalation", "cloud").await;
     let nc = child_id(&app, parent, "non_conformity", "dev").await;
+    // The statement that writes a child writes its events and timers with it, naming the
+    // new id: the parent's history points at each child, each child's clocks have their
+    // breach jobs (keyed and addressed to the child, not to a placeholder).
+    let t = app.token("rh1").await;
+    let h = app
+        .get(&t, &format!("/api/v1/tickets/{parent}/history"))
+        .await;
+    let opened: Vec<&Value> = h
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "child_opened")
+        .collect();
+    assert_eq!(opened.len(), 2, "{h:?}");
+    assert_eq!(opened[0]["detail"]["child_id"], esc);
+    assert_eq!(opened[1]["detail"]["child_id"], nc);
+    for kid in [esc, nc] {
+        let due = app
+            .count(&format!(
+                "SELECT count(*) FROM jobs j JOIN job_keys k ON k.key = j.dedup_key \
+                 WHERE j.kind = 'sla_breach' AND (j.payload->>'ticket_id')::bigint = {kid} \
+                 AND j.dedup_key LIKE 'ticket:{kid}:%:due:%' AND j.status = 'pending'"
+            ))
+            .await;
+        assert_eq!(due, 2, "ticket {kid}'s two breach timers");
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM jobs WHERE dedup_key LIKE '%{ticket}%'")
+            .await,
+        0
+    );
     // Wrong team for the kind: refused, naming the field.
     let r = child(&app, parent, "non_conformity", "cloud").await;
     assert_eq!(r.status, 422, "{r:?}");

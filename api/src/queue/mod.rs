@@ -319,6 +319,36 @@ impl<C: Send + Sync + 'static> Registry<C> {
     }
 }
 
+/// A job as a row to be written: what [`enqueue`] writes, for a statement that writes the
+/// job together with the row it belongs to (the row's id filled in by that statement). The
+/// statement must keep `enqueue`'s contract: claim the key in `job_keys` first and write
+/// the job only if the key was free.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub kind: &'static str,
+    pub lane: Lane,
+    pub payload: serde_json::Value,
+    pub key: Option<String>,
+    pub run_at: DateTime<Utc>,
+    pub max_attempts: i32,
+    /// Until when the key is remembered (see [`Queued::KEY_RETENTION`]).
+    pub keep_until: Option<DateTime<Utc>>,
+}
+
+impl Planned {
+    pub fn of<J: Queued>(job: &J, run_at: DateTime<Utc>, key: Option<String>) -> ApiResult<Self> {
+        Ok(Planned {
+            kind: J::KIND,
+            lane: J::LANE,
+            payload: serde_json::to_value(job)?,
+            key,
+            run_at,
+            max_attempts: J::MAX_ATTEMPTS,
+            keep_until: J::KEY_RETENTION.map(|d| run_at + d),
+        })
+    }
+}
+
 /// Adds `job` to the caller's transaction, due at `run_at`. With `key` already used (by any
 /// job, done or not), nothing is added and this returns false.
 pub async fn enqueue<J: Queued>(
@@ -328,27 +358,54 @@ pub async fn enqueue<J: Queued>(
     key: Option<String>,
     now: DateTime<Utc>,
 ) -> ApiResult<bool> {
-    let payload = serde_json::to_value(job)?;
-    let keep_until = J::KEY_RETENTION.map(|d| run_at + d);
-    // One statement: the key is claimed and the job inserted only if the key was free.
-    let n = diesel::sql_query(
-        "WITH k AS (
-           INSERT INTO job_keys (key, keep_until, created_at)
-           SELECT $1, $2, $3 WHERE $1 IS NOT NULL
-           ON CONFLICT DO NOTHING RETURNING key
-         )
-         INSERT INTO jobs (kind, lane, payload, dedup_key, run_at, max_attempts, created_at)
-         SELECT $4, $5::job_lane, $6, $1, $7, $8, $3
-         WHERE $1 IS NULL OR EXISTS (SELECT 1 FROM k)",
+    enqueue_planned(conn, Planned::of(job, run_at, key)?, now).await
+}
+
+/// [`enqueue`] of a job already turned into its row.
+pub async fn enqueue_planned(
+    conn: &mut AsyncPgConnection,
+    p: Planned,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    let Planned {
+        kind,
+        lane,
+        payload,
+        key,
+        run_at,
+        max_attempts,
+        keep_until,
+    } = p;
+    use crate::platform::sql::{bind, prepared};
+    // One statement (prepared once per connection): the key is claimed and the job inserted
+    // only if the key was free.
+    let n = prepared(
+        "WITH k AS ( \
+           INSERT INTO job_keys (key, keep_until, created_at) \
+           SELECT ?::text, ?::timestamptz, ?::timestamptz WHERE ?::text IS NOT NULL \
+           ON CONFLICT DO NOTHING RETURNING key) \
+         INSERT INTO jobs (kind, lane, payload, dedup_key, run_at, max_attempts, created_at) \
+         SELECT ?, ?::job_lane, ?, ?::text, ?, ?, ? \
+         WHERE ?::text IS NULL OR EXISTS (SELECT 1 FROM k)",
+        (
+            (
+                bind::<Nullable<Text>, _>(key.clone()),
+                bind::<Nullable<Timestamptz>, _>(keep_until),
+                bind::<Timestamptz, _>(now),
+                bind::<Nullable<Text>, _>(key.clone()),
+            ),
+            (
+                bind::<Text, _>(kind),
+                bind::<Text, _>(lane.as_str()),
+                bind::<Jsonb, _>(payload),
+                bind::<Nullable<Text>, _>(key.clone()),
+                bind::<Timestamptz, _>(run_at),
+                bind::<diesel::sql_types::Integer, _>(max_attempts),
+                bind::<Timestamptz, _>(now),
+                bind::<Nullable<Text>, _>(key),
+            ),
+        ),
     )
-    .bind::<Nullable<Text>, _>(key)
-    .bind::<Nullable<Timestamptz>, _>(keep_until)
-    .bind::<Timestamptz, _>(now)
-    .bind::<Text, _>(J::KIND)
-    .bind::<Text, _>(J::LANE.as_str())
-    .bind::<Jsonb, _>(payload)
-    .bind::<Timestamptz, _>(run_at)
-    .bind::<diesel::sql_types::Integer, _>(J::MAX_ATTEMPTS)
     .execute(conn)
     .await?;
     Ok(n == 1)

@@ -1,16 +1,16 @@
 //! Opening tickets (SPEC §4.1–4.3): a customer's incident routed by the rules, a child for a
 //! team with that team's own OLA, and a follow-up of a closed ticket.
 use super::jobs;
-use super::settings::{self, Route, Targets};
-use super::store::{self, ClockBasis, Ticket, TicketView, Which};
-use crate::db::schema::{organizations, tickets, users};
-use crate::events::{append, Entity, NewEvent};
+use super::settings::{self, EscalationLevel, Route, Targets};
+use super::store::{self, ClockBasis, Extras, Ticket, TicketView, Which};
 use crate::identity::principal::AuthUser;
 use crate::platform::error::{ApiError, ApiResult, FieldError};
 use crate::platform::idempotency::{create_once, Created, Idempotency};
 use crate::platform::input::{not_blank, Problems};
+use crate::platform::sql::{bind, prepared};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Jsonb, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::rdm::Priority;
 use domain::roles::{Role, Team};
@@ -98,13 +98,89 @@ struct Opening {
     escalation_policy_id: Option<i64>,
 }
 
-/// Writes a new ticket with its clocks started at `now`, and its breach timers.
+/// An event written with a new ticket: on the ticket itself (`on: None`) or on another one
+/// (the parent, the closed ticket followed up); `id_field` names the detail field that gets the
+/// new ticket's id.
+struct OpeningEvent {
+    on: Option<i64>,
+    action: &'static str,
+    to_state: Option<&'static str>,
+    detail: serde_json::Value,
+    id_field: Option<&'static str>,
+}
+
+impl OpeningEvent {
+    fn open(detail: serde_json::Value) -> Self {
+        OpeningEvent {
+            on: None,
+            action: "open",
+            to_state: Some(TicketState::New.as_str()),
+            detail,
+            id_field: None,
+        }
+    }
+    fn on(
+        ticket: i64,
+        action: &'static str,
+        detail: serde_json::Value,
+        id_field: &'static str,
+    ) -> Self {
+        OpeningEvent {
+            on: Some(ticket),
+            action,
+            to_state: None,
+            detail,
+            id_field: Some(id_field),
+        }
+    }
+}
+
+/// One statement writes a new ticket, its events and the jobs its clocks make due (each key
+/// claimed first, as `queue::enqueue` does; `{ticket}` in a key and `ticket_id` in a payload
+/// become the new id), and returns the ticket.
+const INSERT: &str = concat!(
+    "WITH t AS ( \
+       INSERT INTO tickets (organization_id, kind, parent_id, follow_up_of, item_id, title, description, \
+         priority, state, queue_id, team, requester_id, calendar_id, round_the_clock, opened_at, \
+         received_at, sla_pinned_at, response_target_s, response_running_since, response_due_at, \
+         resolution_target_s, resolution_running_since, resolution_due_at, version, updated_at, \
+         escalation_policy_id) \
+       VALUES (?, ?::ticket_kind, ?, ?, ?, ?, ?, ?::priority, 'new', ?, ?::team, ?, ?, ?, ?, ?, ?, \
+         ?, ?, ?, ?, ?, ?, 1, ?, ?) \
+       RETURNING ",
+    store::ticket_columns!(),
+    "), e AS ( \
+       INSERT INTO events (entity, entity_id, action, to_state, actor_id, detail, at) \
+       SELECT 'ticket', COALESCE(x.entity_id, t.id), x.action, x.to_state, ?, \
+         CASE WHEN x.id_field IS NULL THEN x.detail ELSE x.detail || jsonb_build_object(x.id_field, t.id) END, ? \
+       FROM t CROSS JOIN unnest(?::bigint[], ?::text[], ?::text[], ?::jsonb[], ?::text[]) \
+         AS x(entity_id, action, to_state, detail, id_field)), \
+     k AS ( \
+       INSERT INTO job_keys (key, keep_until, created_at) \
+       SELECT replace(j.key, '{ticket}', t.id::text), j.keep_until, ? \
+       FROM t CROSS JOIN unnest(?::text[], ?::timestamptz[]) AS j(key, keep_until) \
+       ON CONFLICT DO NOTHING RETURNING key), \
+     jb AS ( \
+       INSERT INTO jobs (kind, lane, payload, dedup_key, run_at, max_attempts, created_at) \
+       SELECT j.kind, j.lane::job_lane, j.payload || jsonb_build_object('ticket_id', t.id), k.key, \
+         j.run_at, j.max_attempts, ? \
+       FROM t CROSS JOIN unnest(?::text[], ?::text[], ?::jsonb[], ?::text[], ?::timestamptz[], ?::int[]) \
+         AS j(kind, lane, payload, key, run_at, max_attempts) \
+       JOIN k ON k.key = replace(j.key, '{ticket}', t.id::text)) \
+     SELECT t.* FROM t"
+);
+
+/// Writes a new ticket with its clocks started at `now`, its events and its timers, in one
+/// statement.
 async fn insert(
     conn: &mut AsyncPgConnection,
     o: Opening,
+    events: Vec<OpeningEvent>,
+    levels: &[EscalationLevel],
+    basis: &ClockBasis,
+    actor: i64,
     now: DateTime<Utc>,
-) -> ApiResult<(Ticket, ClockBasis)> {
-    let basis = ClockBasis::of(conn, o.calendar_id, o.round_the_clock, now).await?;
+) -> ApiResult<Ticket> {
     let h = basis.hours();
     let start = |target| {
         SlaClock::start(h, now, target).map_err(|e| ApiError::context("starting a clock", e))
@@ -159,13 +235,79 @@ async fn insert(
     };
     t.set_clock(Which::FirstResponse, response);
     t.set_clock(Which::Resolution, resolution);
-    let t: Ticket = diesel::insert_into(tickets::table)
-        .values(t)
-        .returning(Ticket::as_returning())
-        .get_result(conn)
-        .await?;
-    jobs::schedule_clocks(conn, &t, h, now).await?;
-    Ok((t, basis))
+    let planned = jobs::clock_jobs(&t, levels, h, jobs::NEW_TICKET)?;
+    let ev_on: Vec<Option<i64>> = events.iter().map(|e| e.on).collect();
+    let ev_action: Vec<&str> = events.iter().map(|e| e.action).collect();
+    let ev_to: Vec<Option<&str>> = events.iter().map(|e| e.to_state).collect();
+    let ev_id_field: Vec<Option<&str>> = events.iter().map(|e| e.id_field).collect();
+    let ev_detail: Vec<serde_json::Value> = events.into_iter().map(|e| e.detail).collect();
+    let j_key: Vec<String> = planned
+        .iter()
+        .map(|p| p.key.clone().unwrap_or_default())
+        .collect();
+    let j_keep: Vec<Option<DateTime<Utc>>> = planned.iter().map(|p| p.keep_until).collect();
+    let j_kind: Vec<&str> = planned.iter().map(|p| p.kind).collect();
+    let j_lane: Vec<&str> = planned.iter().map(|p| p.lane.as_str()).collect();
+    let j_run_at: Vec<DateTime<Utc>> = planned.iter().map(|p| p.run_at).collect();
+    let j_max: Vec<i32> = planned.iter().map(|p| p.max_attempts).collect();
+    let j_payload: Vec<serde_json::Value> = planned.into_iter().map(|p| p.payload).collect();
+    let written: Ticket = prepared(
+        INSERT,
+        (
+            (
+                bind::<BigInt, _>(t.organization_id),
+                bind::<Text, _>(t.kind.as_str()),
+                bind::<Nullable<BigInt>, _>(t.parent_id),
+                bind::<Nullable<BigInt>, _>(t.follow_up_of),
+                bind::<BigInt, _>(t.item_id),
+                bind::<Text, _>(&t.title),
+                bind::<Text, _>(&t.description),
+                bind::<Text, _>(t.priority.as_str()),
+                bind::<BigInt, _>(t.queue_id),
+                bind::<Text, _>(t.team.as_str()),
+                bind::<BigInt, _>(t.requester_id),
+                bind::<BigInt, _>(t.calendar_id),
+            ),
+            (
+                bind::<Bool, _>(t.round_the_clock),
+                bind::<Timestamptz, _>(now),
+                bind::<Timestamptz, _>(now),
+                bind::<Timestamptz, _>(now),
+                bind::<BigInt, _>(t.response_target_s),
+                bind::<Nullable<Timestamptz>, _>(t.response_running_since),
+                bind::<Nullable<Timestamptz>, _>(t.response_due_at),
+                bind::<BigInt, _>(t.resolution_target_s),
+                bind::<Nullable<Timestamptz>, _>(t.resolution_running_since),
+                bind::<Nullable<Timestamptz>, _>(t.resolution_due_at),
+                bind::<Timestamptz, _>(now),
+                bind::<Nullable<BigInt>, _>(t.escalation_policy_id),
+            ),
+            (
+                bind::<BigInt, _>(actor),
+                bind::<Timestamptz, _>(now),
+                bind::<Array<Nullable<BigInt>>, _>(ev_on),
+                bind::<Array<Text>, _>(ev_action),
+                bind::<Array<Nullable<Text>>, _>(ev_to),
+                bind::<Array<Jsonb>, _>(ev_detail),
+                bind::<Array<Nullable<Text>>, _>(ev_id_field),
+            ),
+            (
+                bind::<Timestamptz, _>(now),
+                bind::<Array<Text>, _>(j_key.clone()),
+                bind::<Array<Nullable<Timestamptz>>, _>(j_keep),
+                bind::<Timestamptz, _>(now),
+                bind::<Array<Text>, _>(j_kind),
+                bind::<Array<Text>, _>(j_lane),
+                bind::<Array<Jsonb>, _>(j_payload),
+                bind::<Array<Text>, _>(j_key),
+                bind::<Array<Timestamptz>, _>(j_run_at),
+                bind::<Array<Integer>, _>(j_max),
+            ),
+        ),
+    )
+    .get_result(conn)
+    .await?;
+    Ok(written)
 }
 
 fn route_detail(r: &Route) -> serde_json::Value {
@@ -195,7 +337,87 @@ fn missing_target(priority: Priority, what: &str) -> ApiError {
     )
 }
 
-/// Opens a customer's incident.
+/// What intake reads to check, route and time a customer's incident, in one statement: the
+/// organisation, the item with its targets for the priority, the requester, the first routing
+/// rule that matches (item, contract product in force, organisation) and its queue (else the
+/// default queue), the contract for the item's product, the calendar (the contract's, else the
+/// organisation's, else the default), and the escalation policy with its levels.
+const INTAKE: &str = "WITH it AS ( \
+       SELECT id, code, name, product, round_the_clock, escalation_policy_id FROM support_items WHERE id = ?), \
+     ctr AS ( \
+       SELECT id, product, calendar_id FROM contracts \
+       WHERE organization_id = ? AND valid_from <= ?::date AND (valid_until IS NULL OR valid_until >= ?::date)), \
+     rule AS ( \
+       SELECT r.id, r.queue_id FROM routing_rules r \
+       WHERE (r.item_id IS NULL OR r.item_id = ?) AND (r.organization_id IS NULL OR r.organization_id = ?) \
+         AND (r.contract_product IS NULL OR r.contract_product IN (SELECT product FROM ctr)) \
+       ORDER BY r.position LIMIT 1), \
+     q AS ( \
+       SELECT id, team::text AS team, code FROM queues \
+       WHERE id = COALESCE((SELECT queue_id FROM rule), (SELECT id FROM queues WHERE is_default ORDER BY id LIMIT 1))), \
+     con AS (SELECT ctr.id, ctr.calendar_id FROM ctr, it WHERE ctr.product = it.product ORDER BY ctr.id LIMIT 1), \
+     pol AS ( \
+       SELECT p.id FROM escalation_policies p, it \
+       WHERE p.id = it.escalation_policy_id AND p.priorities @> ARRAY[?::priority]), \
+     org AS (SELECT id, calendar_id FROM organizations WHERE id = ?) \
+   SELECT org.id AS org_id, it.id AS item_id, it.code AS item_code, it.name AS item_name, \
+     it.round_the_clock, tg.response_minutes, tg.resolution_minutes, \
+     rq.organization_id AS requester_org, rq.active AS requester_active, \
+     q.id AS queue_id, q.team AS queue_team, q.code AS queue_code, (SELECT id FROM rule) AS rule_id, \
+     con.id AS contract_id, COALESCE(con.calendar_id, org.calendar_id, s.default_calendar_id) AS calendar_id, \
+     s.max_contact_attempts, pol.id AS policy_id, \
+     COALESCE((SELECT jsonb_agg(to_jsonb(e) ORDER BY e.level) FROM escalation_levels e WHERE e.policy_id = pol.id), \
+       '[]') AS levels \
+   FROM ticket_settings s LEFT JOIN org ON true LEFT JOIN it ON true LEFT JOIN q ON true \
+     LEFT JOIN con ON true LEFT JOIN pol ON true \
+     LEFT JOIN (SELECT organization_id, active FROM users WHERE id = ?) rq ON true \
+     LEFT JOIN LATERAL ( \
+       SELECT response_minutes, resolution_minutes FROM sla_targets \
+       WHERE item_id = it.id AND priority = ?::priority AND valid_from <= ? \
+       ORDER BY valid_from DESC LIMIT 1) tg ON true";
+
+#[derive(QueryableByName)]
+struct Intake {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    org_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    item_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    item_code: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    item_name: Option<String>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    round_the_clock: Option<bool>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    response_minutes: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    resolution_minutes: Option<i32>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    requester_org: Option<i64>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    requester_active: Option<bool>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    queue_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    queue_team: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    queue_code: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    rule_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    contract_id: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    calendar_id: i64,
+    #[diesel(sql_type = Integer)]
+    max_contact_attempts: i32,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    policy_id: Option<i64>,
+    #[diesel(sql_type = Jsonb)]
+    levels: serde_json::Value,
+}
+
+/// Opens a customer's incident: one statement reads what intake needs, one writes the ticket
+/// with its event and timers (the calendar comes from the process's cache).
 pub async fn open(
     conn: &mut AsyncPgConnection,
     user: &AuthUser,
@@ -213,7 +435,16 @@ pub async fn open(
                     "a customer opens tickets for its own organisation only".into(),
                 ))
             }
-            (true, _) => user.organization_id,
+            (true, _) => {
+                if user.organization_id.is_none() {
+                    p.push(FieldError::new(
+                        "organization_id",
+                        "required",
+                        "this account belongs to no customer organisation",
+                    ));
+                }
+                user.organization_id
+            }
             (false, None) => {
                 p.push(FieldError::new(
                     "organization_id",
@@ -222,31 +453,8 @@ pub async fn open(
                 ));
                 None
             }
-            (false, Some(o)) => {
-                let found: Option<i64> = organizations::table
-                    .find(o)
-                    .select(organizations::id)
-                    .first(conn)
-                    .await
-                    .optional()?;
-                if found.is_none() {
-                    p.push(FieldError::new(
-                        "organization_id",
-                        "unknown",
-                        format!("no organisation {o}"),
-                    ));
-                }
-                found
-            }
+            (false, Some(o)) => Some(o),
         };
-        let item = settings::item(conn, body.item_id).await?;
-        if item.is_none() {
-            p.push(FieldError::new(
-                "item_id",
-                "unknown",
-                format!("no support-catalog item {}", body.item_id),
-            ));
-        }
         let requester_id = match body.requester_id {
             Some(r) if customer && r != user.id => {
                 p.push(FieldError::new(
@@ -256,85 +464,154 @@ pub async fn open(
                 ));
                 user.id
             }
-            Some(r) => {
-                let of: Option<(Option<i64>, bool)> = users::table
-                    .find(r)
-                    .select((users::organization_id, users::active))
-                    .first(conn)
-                    .await
-                    .optional()?;
-                match of {
-                    Some((o, true)) if o.is_none() || o == org => {}
-                    Some((_, true)) => p.push(FieldError::new(
-                        "requester_id",
-                        "other_organization",
-                        "the requester belongs to another organisation",
-                    )),
-                    _ => p.push(FieldError::new(
-                        "requester_id",
-                        "unknown",
-                        format!("no active user {r}"),
-                    )),
-                }
-                r
-            }
+            Some(r) => r,
             None => user.id,
         };
-        let targets = match &item {
-            Some(i) => {
-                let t = settings::sla_targets(conn, i.id, body.priority, now).await?;
-                if t.is_none() {
-                    p.take::<()>(Err(missing_target(
-                        body.priority,
-                        &format!("item `{}`", i.code),
-                    )));
-                }
-                t
-            }
-            None => None,
-        };
-        p.finish()?;
-        let (Some(org), Some(item), Some(targets)) = (org, item, targets) else {
-            return Err(ApiError::internal("checked above"));
-        };
-        conn.transaction::<_, ApiError, _>(async |conn| {
-            let s = settings::load(conn).await?;
-            let route = settings::route(conn, org, &item, &s, now).await?;
-            let policy = settings::policy_for(conn, item.id, body.priority).await?;
-            let (t, basis) = insert(
-                conn,
-                Opening {
-                    organization_id: org,
-                    kind: TicketKind::Incident,
-                    parent_id: None,
-                    follow_up_of: None,
-                    item_id: item.id,
-                    round_the_clock: item.round_the_clock,
-                    title: body.title.trim().to_string(),
-                    description: body.description.clone(),
-                    priority: body.priority,
-                    queue_id: route.queue_id,
-                    team: route.team,
-                    requester_id,
-                    calendar_id: route.calendar_id,
-                    targets,
-                    escalation_policy_id: policy,
-                },
-                now,
-            )
-            .await?;
-            append(
-                conn,
-                NewEvent::on(Entity::Ticket, t.id, "open")
-                    .states(None, Some(TicketState::New.as_str()))
-                    .by(Some(user.id))
-                    .detail(serde_json::json!({"route": route_detail(&route), "targets": targets_detail(&targets)})),
-                now,
-            )
-            .await?;
-            store::view_with(conn, user, t, &basis, now).await
-        })
+        let today = now.date_naive();
+        let x: Intake = prepared(
+            INTAKE,
+            (
+                (
+                    bind::<BigInt, _>(body.item_id),
+                    bind::<Nullable<BigInt>, _>(org),
+                    bind::<Date, _>(today),
+                    bind::<Date, _>(today),
+                    bind::<BigInt, _>(body.item_id),
+                    bind::<Nullable<BigInt>, _>(org),
+                    bind::<Text, _>(body.priority.as_str()),
+                    bind::<Nullable<BigInt>, _>(org),
+                ),
+                (
+                    bind::<BigInt, _>(requester_id),
+                    bind::<Text, _>(body.priority.as_str()),
+                    bind::<Timestamptz, _>(now),
+                ),
+            ),
+        )
+        .get_result(conn)
         .await
+        .optional()?
+        .ok_or_else(|| ApiError::internal("ticket_settings has no row: seed the reference data"))?;
+        if let (Some(o), None) = (org, x.org_id) {
+            p.push(FieldError::new(
+                "organization_id",
+                "unknown",
+                format!("no organisation {o}"),
+            ));
+        }
+        if x.item_id.is_none() {
+            p.push(FieldError::new(
+                "item_id",
+                "unknown",
+                format!("no support-catalog item {}", body.item_id),
+            ));
+        }
+        if body.requester_id.is_some_and(|r| !customer || r == user.id) {
+            match (x.requester_active, x.requester_org) {
+                (Some(true), o) if o.is_none() || o == org => {}
+                (Some(true), _) => p.push(FieldError::new(
+                    "requester_id",
+                    "other_organization",
+                    "the requester belongs to another organisation",
+                )),
+                _ => p.push(FieldError::new(
+                    "requester_id",
+                    "unknown",
+                    format!("no active user {requester_id}"),
+                )),
+            }
+        }
+        let targets = match (x.response_minutes, x.resolution_minutes) {
+            (Some(r), Some(s)) => Some(Targets {
+                response: chrono::Duration::minutes(r.into()),
+                resolution: chrono::Duration::minutes(s.into()),
+            }),
+            _ => None,
+        };
+        if let (Some(code), None) = (&x.item_code, targets) {
+            p.take::<()>(Err(missing_target(
+                body.priority,
+                &format!("item `{code}`"),
+            )));
+        }
+        p.finish()?;
+        let (
+            Some(org),
+            Some(item_id),
+            Some(item_code),
+            Some(item_name),
+            Some(round_the_clock),
+            Some(targets),
+            Some(queue_id),
+            Some(queue_team),
+            Some(queue_code),
+        ) = (
+            org,
+            x.item_id,
+            x.item_code,
+            x.item_name,
+            x.round_the_clock,
+            targets,
+            x.queue_id,
+            x.queue_team,
+            x.queue_code,
+        )
+        else {
+            return Err(ApiError::internal(
+                "no default queue, or a check above missed: seed the reference data",
+            ));
+        };
+        let team: Team = queue_team
+            .parse()
+            .map_err(|e| ApiError::internal(format!("queue team: {e}")))?;
+        let route = Route {
+            queue_id,
+            team,
+            queue_code: queue_code.clone(),
+            rule_id: x.rule_id,
+            contract_id: x.contract_id,
+            calendar_id: x.calendar_id,
+        };
+        let levels: Vec<EscalationLevel> = serde_json::from_value(x.levels)
+            .map_err(|e| ApiError::context("reading escalation levels", e))?;
+        let basis = ClockBasis::of(conn, route.calendar_id, round_the_clock, now).await?;
+        let open = OpeningEvent::open(
+            serde_json::json!({"route": route_detail(&route), "targets": targets_detail(&targets)}),
+        );
+        let t = insert(
+            conn,
+            Opening {
+                organization_id: org,
+                kind: TicketKind::Incident,
+                parent_id: None,
+                follow_up_of: None,
+                item_id,
+                round_the_clock,
+                title: body.title.trim().to_string(),
+                description: body.description.clone(),
+                priority: body.priority,
+                queue_id,
+                team,
+                requester_id,
+                calendar_id: route.calendar_id,
+                targets,
+                escalation_policy_id: x.policy_id,
+            },
+            vec![open],
+            &levels,
+            &basis,
+            user.id,
+            now,
+        )
+        .await?;
+        let extras = Extras::of_new(
+            (item_code, item_name),
+            (queue_code, team),
+            None,
+            x.max_contact_attempts,
+            &levels,
+        )?;
+        store::view_from(user, t, extras, &basis, now)
     };
     match idem {
         None => run(conn).await.map(Created::New),
@@ -377,7 +654,24 @@ pub async fn open_child(
             })?;
         let (queue_id, queue_code) = settings::team_queue(conn, body.team).await?;
         let policy = settings::policy_for(conn, parent.item_id, priority).await?;
-        let (t, basis) = insert(
+        let levels = match policy {
+            Some(p) => settings::levels(conn, p).await?,
+            None => vec![],
+        };
+        let basis = ClockBasis::of_ticket(conn, &parent, now).await?;
+        let events = vec![
+            OpeningEvent::open(serde_json::json!({
+                "parent_id": parent.id, "queue": queue_code, "team": body.team,
+                "ola": targets_detail(&targets),
+            })),
+            OpeningEvent::on(
+                parent.id,
+                "child_opened",
+                serde_json::json!({"kind": body.kind, "team": body.team}),
+                "child_id",
+            ),
+        ];
+        let t = insert(
             conn,
             Opening {
                 organization_id: parent.organization_id,
@@ -396,28 +690,10 @@ pub async fn open_child(
                 targets,
                 escalation_policy_id: policy,
             },
-            now,
-        )
-        .await?;
-        append(
-            conn,
-            NewEvent::on(Entity::Ticket, t.id, "open")
-                .states(None, Some(TicketState::New.as_str()))
-                .by(Some(user.id))
-                .detail(serde_json::json!({
-                    "parent_id": parent.id, "queue": queue_code, "team": body.team,
-                    "ola": targets_detail(&targets),
-                })),
-            now,
-        )
-        .await?;
-        append(
-            conn,
-            NewEvent::on(Entity::Ticket, parent.id, "child_opened")
-                .by(Some(user.id))
-                .detail(
-                    serde_json::json!({"child_id": t.id, "kind": body.kind, "team": body.team}),
-                ),
+            events,
+            &levels,
+            &basis,
+            user.id,
             now,
         )
         .await?;
@@ -476,7 +752,18 @@ pub async fn open_follow_up(
             }
         };
         let policy = settings::policy_for(conn, item.id, closed.priority).await?;
-        let (t, basis) = insert(
+        let levels = match policy {
+            Some(p) => settings::levels(conn, p).await?,
+            None => vec![],
+        };
+        let basis = ClockBasis::of(conn, route.calendar_id, item.round_the_clock, now).await?;
+        let events = vec![
+            OpeningEvent::open(
+                serde_json::json!({"follow_up_of": closed.id, "route": route_detail(&route)}),
+            ),
+            OpeningEvent::on(closed.id, "follow_up_opened", serde_json::json!({}), "follow_up_id"),
+        ];
+        let t = insert(
             conn,
             Opening {
                 organization_id: closed.organization_id,
@@ -495,23 +782,10 @@ pub async fn open_follow_up(
                 targets,
                 escalation_policy_id: policy,
             },
-            now,
-        )
-        .await?;
-        append(
-            conn,
-            NewEvent::on(Entity::Ticket, t.id, "open")
-                .states(None, Some(TicketState::New.as_str()))
-                .by(Some(user.id))
-                .detail(serde_json::json!({"follow_up_of": closed.id, "route": route_detail(&route)})),
-            now,
-        )
-        .await?;
-        append(
-            conn,
-            NewEvent::on(Entity::Ticket, closed.id, "follow_up_opened")
-                .by(Some(user.id))
-                .detail(serde_json::json!({"follow_up_id": t.id})),
+            events,
+            &levels,
+            &basis,
+            user.id,
             now,
         )
         .await?;

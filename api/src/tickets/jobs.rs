@@ -3,9 +3,10 @@
 //! job due at its instant (the queue claims due jobs only: a pass costs what is due, not the
 //! table's size), keyed by what it is bound to so it is queued once. What they do is in
 //! [`super::timers`].
+use super::settings::EscalationLevel;
 use super::store::{Ticket, Which};
 use crate::platform::error::ApiResult;
-use crate::queue::{enqueue, Lane, Queued};
+use crate::queue::{enqueue, enqueue_planned, Lane, Planned, Queued};
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::AsyncPgConnection;
 use domain::escalation::next_level;
@@ -100,11 +101,48 @@ pub async fn schedule_clocks(
     h: Hours<'_>,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    schedule_breaches(conn, t, now).await?;
-    let Some(policy) = t.escalation_policy_id.filter(|_| t.state.is_open()) else {
-        return Ok(());
+    let levels = match t.escalation_policy_id.filter(|_| t.state.is_open()) {
+        Some(policy) => super::settings::levels(conn, policy).await?,
+        None => vec![],
     };
-    let levels = super::settings::levels(conn, policy).await?;
+    for job in clock_jobs(t, &levels, h, &t.id.to_string())? {
+        enqueue_planned(conn, job, now).await?;
+    }
+    Ok(())
+}
+
+/// What [`schedule_clocks`] queues, as rows. `ticket` is how the keys name the ticket: its id,
+/// or [`NEW_TICKET`] for a ticket the same statement writes (which also sets `ticket_id` in
+/// each payload).
+pub fn clock_jobs(
+    t: &Ticket,
+    levels: &[EscalationLevel],
+    h: Hours<'_>,
+    ticket: &str,
+) -> ApiResult<Vec<Planned>> {
+    let mut out = Vec::new();
+    for which in [Which::FirstResponse, Which::Resolution] {
+        let c = t.clock(which);
+        if let (Some(due), true, None) = (c.due_at, c.running_since.is_some(), c.breached_at) {
+            let key = format!(
+                "ticket:{ticket}:{}:due:{}",
+                match which {
+                    Which::FirstResponse => "first_response",
+                    Which::Resolution => "resolution",
+                },
+                due.timestamp_micros()
+            );
+            let job = SlaBreach {
+                ticket_id: t.id,
+                clock: which,
+                due_at: due,
+            };
+            out.push(Planned::of(&job, due, Some(key))?);
+        }
+    }
+    if t.escalation_policy_id.is_none() || !t.state.is_open() {
+        return Ok(out);
+    }
     let domain_levels: Vec<_> = levels.iter().map(|l| l.rule()).collect();
     if let Some((level, at)) = next_level(
         &domain_levels,
@@ -119,41 +157,14 @@ pub async fn schedule_clocks(
             at,
         };
         let key = format!(
-            "ticket:{}:escalation:{}:at:{}",
-            t.id,
+            "ticket:{ticket}:escalation:{}:at:{}",
             level.level,
             at.timestamp_micros()
         );
-        enqueue(conn, &job, at, Some(key), now).await?;
+        out.push(Planned::of(&job, at, Some(key))?);
     }
-    Ok(())
+    Ok(out)
 }
 
-/// Queues the breach check of every running clock at its due instant.
-async fn schedule_breaches(
-    conn: &mut AsyncPgConnection,
-    t: &Ticket,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    for which in [Which::FirstResponse, Which::Resolution] {
-        let c = t.clock(which);
-        if let (Some(due), true, None) = (c.due_at, c.running_since.is_some(), c.breached_at) {
-            let key = format!(
-                "ticket:{}:{}:due:{}",
-                t.id,
-                match which {
-                    Which::FirstResponse => "first_response",
-                    Which::Resolution => "resolution",
-                },
-                due.timestamp_micros()
-            );
-            let job = SlaBreach {
-                ticket_id: t.id,
-                clock: which,
-                due_at: due,
-            };
-            enqueue(conn, &job, due, Some(key), now).await?;
-        }
-    }
-    Ok(())
-}
+/// How a key names a ticket not yet written; the statement writing it puts its id there.
+pub const NEW_TICKET: &str = "{ticket}";

@@ -21,7 +21,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// A ticket row (all but its search vector).
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, AsChangeset, Insertable)]
+#[derive(
+    Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable, AsChangeset, Insertable,
+)]
 #[diesel(table_name = tickets, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
 pub struct Ticket {
     #[diesel(skip_insertion)]
@@ -477,6 +479,78 @@ pub async fn view(
     view_with(conn, user, t, &basis, now).await
 }
 
+/// A ticket's columns in [`Ticket`]'s order (all but the search vector).
+macro_rules! ticket_columns {
+    () => {
+        "id, organization_id, kind, parent_id, follow_up_of, item_id, title, description, priority, \
+         state, pending_on, pending_reason, queue_id, team, assignee_id, requester_id, calendar_id, \
+         round_the_clock, opened_at, received_at, sla_pinned_at, response_target_s, \
+         response_accrued_s, response_running_since, response_due_at, response_breached_at, \
+         response_stopped_at, resolution_target_s, resolution_accrued_s, resolution_running_since, \
+         resolution_due_at, resolution_breached_at, resolution_stopped_at, solution, resolved_at, \
+         resolution_no, auto_close_at, closed_at, close_reason, reopen_count, version, updated_at, \
+         escalation_policy_id, escalation_level"
+    };
+}
+pub(crate) use ticket_columns;
+
+/// What a ticket's view reads besides the ticket ([`Extras`]), over `support_items i` and
+/// `queues q`; `$id`, `$parent` and `$policy` are the ticket's id, parent and escalation
+/// policy (a placeholder or a column).
+macro_rules! view_extras {
+    ($id:literal, $parent:literal, $policy:literal) => {
+        concat!(
+            "i.code AS item_code, i.name AS item_name, q.code AS queue_code, q.team::text AS queue_team, \
+             COALESCE((SELECT jsonb_agg(jsonb_build_object('id', c.id, 'kind', c.kind, 'state', c.state, \
+               'team', c.team, 'title', c.title) ORDER BY c.id) FROM tickets c WHERE c.parent_id = ", $id, "), '[]') AS children, \
+             ARRAY(SELECT f.id FROM tickets f WHERE f.follow_up_of = ", $id, " ORDER BY f.id) AS follow_ups, \
+             ARRAY(SELECT l.rdm_id FROM ticket_rdm_links l WHERE l.ticket_id = ", $id, " ORDER BY l.rdm_id) AS rdm_ids, \
+             (SELECT count(*) FROM ticket_contact_attempts a WHERE a.ticket_id = ", $id, ") AS contact_attempts, \
+             (SELECT count(*) FROM ticket_contact_attempts a WHERE a.ticket_id = ", $id, " AND NOT a.answered) AS unanswered, \
+             (SELECT p.state::text FROM tickets p WHERE p.id = ", $parent, ") AS parent_state, \
+             (SELECT s.max_contact_attempts FROM ticket_settings s) AS max_contact_attempts, \
+             COALESCE((SELECT jsonb_agg(to_jsonb(e) ORDER BY e.level) FROM escalation_levels e \
+               WHERE e.policy_id = ", $policy, "), '[]') AS levels"
+        )
+    };
+}
+
+/// A ticket and what its view reads besides it, in one statement: what `GET /tickets/{id}`
+/// sends to PostgreSQL.
+const READ_FULL: &str = concat!(
+    "SELECT t.*, ",
+    view_extras!("t.id", "t.parent_id", "t.escalation_policy_id"),
+    " FROM (SELECT ",
+    ticket_columns!(),
+    " FROM tickets WHERE id = ?) t JOIN support_items i ON i.id = t.item_id JOIN queues q ON q.id = t.queue_id"
+);
+
+#[derive(QueryableByName)]
+struct Full {
+    #[diesel(embed)]
+    ticket: Ticket,
+    #[diesel(embed)]
+    extras: Extras,
+}
+
+/// The view of ticket `id` if `user` may see it (404 otherwise), read in one statement.
+pub async fn read(
+    conn: &mut AsyncPgConnection,
+    user: &AuthUser,
+    id: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<TicketView> {
+    let full: Option<Full> = prepared(READ_FULL, bind::<BigInt, _>(id))
+        .get_result(conn)
+        .await
+        .optional()?;
+    let Some(Full { ticket: t, extras }) = full.filter(|f| may_see(user, &f.ticket)) else {
+        return Err(ApiError::not_found(format!("ticket {id}")));
+    };
+    let basis = ClockBasis::of_ticket(conn, &t, now).await?;
+    view_from(user, t, extras, &basis, now)
+}
+
 pub async fn view_with(
     conn: &mut AsyncPgConnection,
     user: &AuthUser,
@@ -485,17 +559,11 @@ pub async fn view_with(
     now: DateTime<Utc>,
 ) -> ApiResult<TicketView> {
     let x: Extras = prepared(
-        "SELECT i.code AS item_code, i.name AS item_name, q.code AS queue_code, q.team::text AS queue_team, \
-           COALESCE((SELECT jsonb_agg(jsonb_build_object('id', c.id, 'kind', c.kind, 'state', c.state, \
-               'team', c.team, 'title', c.title) ORDER BY c.id) FROM tickets c WHERE c.parent_id = ?), '[]') AS children, \
-           ARRAY(SELECT f.id FROM tickets f WHERE f.follow_up_of = ? ORDER BY f.id) AS follow_ups, \
-           ARRAY(SELECT l.rdm_id FROM ticket_rdm_links l WHERE l.ticket_id = ? ORDER BY l.rdm_id) AS rdm_ids, \
-           (SELECT count(*) FROM ticket_contact_attempts a WHERE a.ticket_id = ?) AS contact_attempts, \
-           (SELECT count(*) FROM ticket_contact_attempts a WHERE a.ticket_id = ? AND NOT a.answered) AS unanswered, \
-           (SELECT p.state::text FROM tickets p WHERE p.id = ?) AS parent_state, \
-           (SELECT s.max_contact_attempts FROM ticket_settings s) AS max_contact_attempts, \
-           COALESCE((SELECT jsonb_agg(to_jsonb(e) ORDER BY e.level) FROM escalation_levels e WHERE e.policy_id = ?), '[]') AS levels \
-         FROM support_items i, queues q WHERE i.id = ? AND q.id = ?",
+        concat!(
+            "SELECT ",
+            view_extras!("?", "?", "?"),
+            " FROM support_items i, queues q WHERE i.id = ? AND q.id = ?"
+        ),
         (
             (
                 bind::<BigInt, _>(t.id),
@@ -514,6 +582,17 @@ pub async fn view_with(
     )
     .get_result(conn)
     .await?;
+    view_from(user, t, x, basis, now)
+}
+
+/// The view of `t` from what was read beside it.
+pub fn view_from(
+    user: &AuthUser,
+    t: Ticket,
+    x: Extras,
+    basis: &ClockBasis,
+    now: DateTime<Utc>,
+) -> ApiResult<TicketView> {
     let reading = |e: serde_json::Error| ApiError::context(format!("reading ticket {}", t.id), e);
     let children: Vec<ChildRef> = serde_json::from_value(x.children).map_err(reading)?;
     let levels: Vec<super::settings::EscalationLevel> =
@@ -642,31 +721,58 @@ pub fn escalation_view(
     }
 }
 
-/// What a ticket's view reads besides the ticket, in one statement.
+/// What a ticket's view reads besides the ticket (see `view_extras!`).
 #[derive(QueryableByName)]
-struct Extras {
+pub struct Extras {
     #[diesel(sql_type = Text)]
-    item_code: String,
+    pub item_code: String,
     #[diesel(sql_type = Text)]
-    item_name: String,
+    pub item_name: String,
     #[diesel(sql_type = Text)]
-    queue_code: String,
+    pub queue_code: String,
     #[diesel(sql_type = Text)]
-    queue_team: String,
+    pub queue_team: String,
     #[diesel(sql_type = Jsonb)]
-    children: serde_json::Value,
+    pub children: serde_json::Value,
     #[diesel(sql_type = Array<BigInt>)]
-    follow_ups: Vec<i64>,
+    pub follow_ups: Vec<i64>,
     #[diesel(sql_type = Array<BigInt>)]
-    rdm_ids: Vec<i64>,
+    pub rdm_ids: Vec<i64>,
     #[diesel(sql_type = BigInt)]
-    contact_attempts: i64,
+    pub contact_attempts: i64,
     #[diesel(sql_type = BigInt)]
-    unanswered: i64,
+    pub unanswered: i64,
     #[diesel(sql_type = Nullable<Text>)]
-    parent_state: Option<String>,
+    pub parent_state: Option<String>,
     #[diesel(sql_type = Nullable<Integer>)]
-    max_contact_attempts: Option<i32>,
+    pub max_contact_attempts: Option<i32>,
     #[diesel(sql_type = Jsonb)]
-    levels: serde_json::Value,
+    pub levels: serde_json::Value,
+}
+
+impl Extras {
+    /// What surrounds a ticket just opened: nothing yet but its item, queue, parent and
+    /// policy.
+    pub fn of_new(
+        item: (String, String),
+        queue: (String, Team),
+        parent_state: Option<TicketState>,
+        max_contact_attempts: i32,
+        levels: &[super::settings::EscalationLevel],
+    ) -> ApiResult<Self> {
+        Ok(Extras {
+            item_code: item.0,
+            item_name: item.1,
+            queue_code: queue.0,
+            queue_team: queue.1.as_str().to_string(),
+            children: serde_json::Value::Array(vec![]),
+            follow_ups: vec![],
+            rdm_ids: vec![],
+            contact_attempts: 0,
+            unanswered: 0,
+            parent_state: parent_state.map(|s| s.as_str().to_string()),
+            max_contact_attempts: Some(max_contact_attempts),
+            levels: serde_json::to_value(levels)?,
+        })
+    }
 }

@@ -94,8 +94,7 @@ pub async fn get_ticket(
     user.require(&openers())?;
     let mut conn = state.pool.get().await?;
     let now = state.clock.now();
-    let t = store::find_visible(&mut conn, &user, *id, false).await?;
-    let view = store::view(&mut conn, &user, t, now).await?;
+    let view = store::read(&mut conn, &user, *id, now).await?;
     Ok(HttpResponse::Ok()
         .insert_header((ETAG, etag(view.version)))
         .json(view))
