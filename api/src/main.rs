@@ -302,6 +302,16 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 trust_forwarded_for: server.trust_forwarded_for,
                 ..state
             };
+            if demo {
+                let mut conn = state.pool.get().await?;
+                let opened =
+                    gmud_api::tickets::demo::seed(&mut conn, &state.notifier, state.clock.now())
+                        .await
+                        .map_err(|e| e.problem().detail)?;
+                if opened > 0 {
+                    tracing::info!(opened, "demo tickets opened");
+                }
+            }
             start_workers(&state, &mail).await?;
             let listener = std::net::TcpListener::bind(server.bind)
                 .map_err(|e| format!("cannot listen on {}: {e} (set GMUD_BIND)", server.bind))?;

@@ -1,10 +1,14 @@
 -- One chunk of generated tickets, ids :lo..:hi (bench/tickets.sh runs chunks of 100,000, two
 -- at a time). Deterministic: every attribute comes from the id and a hash of it.
 -- Variables: lo, hi, total (tickets in all), now (the benchmark's "now", RFC 3339).
---   state: id % 10 = 3 -> resolved (a tenth), due when (id / 10) % 10 = 1 (a hundredth);
---          id % 1000 = 14 -> a child (internal, dev queue) of ticket id - 1, itself resolved
---          and due, resolved too; the newest 500,000 hold the open tickets (new, in_progress,
---          pending); a hundredth cancelled; the rest closed.
+--   state: a ticket waits at most 60 business hours resolved, so the resolved ones are recent:
+--          the newest fifth of the ids (the band) holds them, every odd id (a tenth of all
+--          tickets); due (resolved longest ago) when in the band's older half and
+--          (id / 2) % 5 = 0 (a hundredth of all, one in ten ids there); in that half,
+--          id % 100 = 22 -> a child (internal, dev queue) of ticket id - 1 (resolved and due),
+--          resolved too; the newest 500,000 hold the open tickets (new, in_progress, pending,
+--          even ids in the band); a hundredth cancelled; the rest closed. (Until 2026-11-30
+--          the resolved tickets were every tenth id over all three years: see bench/README.md.)
 --   clocks: targets of the item and priority; elapsed a hash share of 0..110 % of the
 --          target, breached past 100 %; running clocks due in the past are breached.
 --   text:   Portuguese titles and descriptions from word lists; 'contingência' in about one
@@ -76,13 +80,13 @@ FROM (
           CASE WHEN (hb >> 16) % 100 < 30 THEN 'low' WHEN (hb >> 16) % 100 < 75 THEN 'medium'
                WHEN (hb >> 16) % 100 < 95 THEN 'high' ELSE 'critical' END AS priority,
           CASE WHEN child THEN 'resolved'
-               WHEN id % 10 = 3 THEN 'resolved'
+               WHEN id > :total - :total / 5 AND id % 2 = 1 THEN 'resolved'
                WHEN id > :total - 500000 AND id % 100 < 10 THEN 'new'
                WHEN id > :total - 500000 AND id % 100 < 30 THEN 'in_progress'
                WHEN id > :total - 500000 AND id % 100 < 40 THEN 'pending'
                WHEN id % 100 = 95 THEN 'cancelled'
                ELSE 'closed' END AS state,
-          child OR id % 10 = 3 AND (id / 10) % 10 = 1 AS due,
+          child OR id > :total - :total / 5 AND id <= :total - :total / 10 AND id % 2 = 1 AND (id / 2) % 5 = 0 AS due,
           (h >> 44) % 10 < 7 AS auto,
           CASE WHEN child THEN 'internal' ELSE 'incident' END AS kind,
           CASE WHEN child THEN id - 1 END AS parent_id,
@@ -107,10 +111,11 @@ FROM (
           || CASE WHEN (h >> 25) % 1000 = 0 THEN ' Plano de contingência acionado.' ELSE '' END
           || ' Protocolo ' || (h % 1000000)::text || '.' AS description
         FROM (
-          SELECT id, id % 1000 = 14 AS child,
+          SELECT id, child,
             hashint8extended(id, 0) & 9223372036854775807 AS h,
-            hashint8extended(CASE WHEN id % 1000 = 14 THEN id - 1 ELSE id END, 0) & 9223372036854775807 AS hb
-          FROM generate_series(:lo::bigint, :hi::bigint) id
+            hashint8extended(CASE WHEN child THEN id - 1 ELSE id END, 0) & 9223372036854775807 AS hb
+          FROM generate_series(:lo::bigint, :hi::bigint) id,
+            LATERAL (SELECT id % 100 = 22 AND id > :total - :total / 5 AND id <= :total - :total / 10 AS child) c
         ) d
       ) e
       JOIN bench_targets t ON t.item_id = e.item_id AND t.priority::text = e.priority

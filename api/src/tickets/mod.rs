@@ -4,6 +4,7 @@
 //! the calendar, the queue, the event log and notifications.
 pub mod contacts;
 pub mod create;
+pub mod demo;
 pub mod discussion;
 pub mod escalation;
 pub mod jobs;
