@@ -220,6 +220,8 @@ if has load; then
     [ -z "$(echo "$w" | wrk_errors)" ] || echo "round $round create: $(echo "$w" | wrk_errors)" >&2
     echo "pgbench_least_create $(pgb -D org="$org" -D requester="$requester" -D item="$item" -D queue="$queue" \
       -D calendar="$calendar" -f bench/tickets/least-create.sql)" >>"$out/load.txt"
+    echo "pgbench_least_create_timers $(pgb -D org="$org" -D requester="$requester" -D item="$item" -D queue="$queue" \
+      -D calendar="$calendar" -f bench/tickets/least-create-timers.sql)" >>"$out/load.txt"
     max_id=$(q -c 'SELECT max(id) FROM tickets')
     w=$(TOKEN=$analyst MAX_ID=$max_id wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/tickets/read.lua $api)
     echo "$w" >>"$out/wrk.txt"
@@ -228,14 +230,18 @@ if has load; then
     echo "api_read_p99_ms $(echo "$w" | wrk_p '99%')" >>"$out/load.txt"
     [ -z "$(echo "$w" | wrk_errors)" ] || echo "round $round read: $(echo "$w" | wrk_errors)" >&2
     echo "pgbench_least_read $(pgb -D max_id="$max_id" -f bench/tickets/least-read.sql)" >>"$out/load.txt"
+    echo "pgbench_least_read_lists $(pgb -D max_id="$max_id" -f bench/tickets/least-read-lists.sql)" >>"$out/load.txt"
     echo "round $round: $(grep -c . "$out/load.txt") figures" >&2
   done
   median() { grep "^$1 " "$out/load.txt" | awk '{print $2}' | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-  for name in api_create pgbench_least_create api_create_p50_ms api_create_p99_ms api_read pgbench_least_read api_read_p50_ms api_read_p99_ms; do
+  for name in api_create pgbench_least_create pgbench_least_create_timers api_create_p50_ms api_create_p99_ms \
+      api_read pgbench_least_read pgbench_least_read_lists api_read_p50_ms api_read_p99_ms; do
     fig "$name" "$(median $name)   (runs: $(grep "^$name " "$out/load.txt" | awk '{print $2}' | paste -sd ' '))"
   done
   awk -v c="$(median api_create)" -v lc="$(median pgbench_least_create)" -v r="$(median api_read)" -v lr="$(median pgbench_least_read)" \
     'BEGIN {if (lc > 0 && lr > 0) printf "create: API / least SQL = %.2f; read: API / least SQL = %.2f\n", c / lc, r / lr}' | tee -a "$out/figures.txt"
+  awk -v c="$(median api_create)" -v lc="$(median pgbench_least_create_timers)" -v r="$(median api_read)" -v lr="$(median pgbench_least_read_lists)" \
+    'BEGIN {if (lc > 0 && lr > 0) printf "create: API / least SQL with the timers = %.2f; read: API / least SQL with the lists = %.2f\n", c / lc, r / lr}' | tee -a "$out/figures.txt"
   stop_server
 fi
 

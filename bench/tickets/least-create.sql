@@ -1,6 +1,7 @@
 -- pgbench: the least SQL that stores what POST /api/v1/tickets stores, in one statement: the
 -- ticket (routed to the item's queue, its two SLA clocks started with the item's targets for
--- the priority) and its `open` event, returning the row. Variables (pgbench -D): org,
+-- the priority) and its `open` event, returning the row. (least-create-timers.sql adds the two
+-- breach timers the API queues with every ticket.) Variables (pgbench -D): org,
 -- requester, item, queue, calendar (the demo's customer.acme, eSocial, its queue and the
 -- organisation's calendar).
 \set p random(1, 4)

@@ -510,8 +510,8 @@ macro_rules! view_extras {
              CASE WHEN ", $closed, " THEN ARRAY(SELECT f.id FROM tickets f WHERE f.follow_up_of = ", $id, " ORDER BY f.id) \
                ELSE '{}' END AS follow_ups, \
              ARRAY(SELECT l.rdm_id FROM ticket_rdm_links l WHERE l.ticket_id = ", $id, " ORDER BY l.rdm_id) AS rdm_ids, \
-             (SELECT count(*) FROM ticket_contact_attempts a WHERE a.ticket_id = ", $id, ") AS contact_attempts, \
-             (SELECT count(*) FROM ticket_contact_attempts a WHERE a.ticket_id = ", $id, " AND NOT a.answered) AS unanswered, \
+             (SELECT ARRAY[count(*), count(*) FILTER (WHERE NOT a.answered)] FROM ticket_contact_attempts a \
+               WHERE a.ticket_id = ", $id, ") AS attempts, \
              CASE WHEN ", $parent, " IS NOT NULL THEN (SELECT p.state::text FROM tickets p WHERE p.id = ", $parent, ") END \
                AS parent_state, \
              (SELECT s.max_contact_attempts FROM ticket_settings s) AS max_contact_attempts, \
@@ -582,7 +582,6 @@ pub async fn view_with(
                 bind::<BigInt, _>(t.id),
                 bind::<BigInt, _>(t.id),
                 bind::<BigInt, _>(t.id),
-                bind::<BigInt, _>(t.id),
             ),
             (
                 bind::<Nullable<BigInt>, _>(t.parent_id),
@@ -616,7 +615,9 @@ pub fn view_from(
         .parse()
         .map_err(|e| ApiError::internal(format!("queue team: {e}")))?;
     let (item_code, item_name, queue_code) = (x.item_code, x.item_name, x.queue_code);
-    let (follow_ups, rdm_ids, contact_attempts) = (x.follow_ups, x.rdm_ids, x.contact_attempts);
+    let (follow_ups, rdm_ids) = (x.follow_ups, x.rdm_ids);
+    let attempt = |i: usize| x.attempts.get(i).copied().unwrap_or(0);
+    let (contact_attempts, unanswered) = (attempt(0), attempt(1));
     // The lifecycle's facts, from what was just read (`facts_of` reads them for actions).
     let parent_open = x
         .parent_state
@@ -630,7 +631,7 @@ pub fn view_from(
     let facts = facts(
         &t,
         open,
-        x.unanswered,
+        unanswered,
         x.max_contact_attempts.unwrap_or(3),
         parent_open,
     );
@@ -752,10 +753,9 @@ pub struct Extras {
     pub follow_ups: Vec<i64>,
     #[diesel(sql_type = Array<BigInt>)]
     pub rdm_ids: Vec<i64>,
-    #[diesel(sql_type = BigInt)]
-    pub contact_attempts: i64,
-    #[diesel(sql_type = BigInt)]
-    pub unanswered: i64,
+    /// Contact attempts: how many, how many unanswered.
+    #[diesel(sql_type = Array<BigInt>)]
+    pub attempts: Vec<i64>,
     #[diesel(sql_type = Nullable<Text>)]
     pub parent_state: Option<String>,
     #[diesel(sql_type = Nullable<Integer>)]
@@ -782,8 +782,7 @@ impl Extras {
             children: serde_json::Value::Array(vec![]),
             follow_ups: vec![],
             rdm_ids: vec![],
-            contact_attempts: 0,
-            unanswered: 0,
+            attempts: vec![0, 0],
             parent_state: parent_state.map(|s| s.as_str().to_string()),
             max_contact_attempts: Some(max_contact_attempts),
             levels: serde_json::to_value(levels)?,
