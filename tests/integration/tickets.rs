@@ -1684,3 +1684,74 @@ async fn a_backlog_larger_than_a_batch_is_closed_in_several_short_runs() {
         .await;
     assert!(runs >= 2, "{runs} runs");
 }
+
+#[tokio::test]
+async fn a_text_search_pages_through_the_newest_tickets_and_then_the_older_matches() {
+    let app = TestApp::spawn().await;
+    let oldest = open_as(
+        &app,
+        "customer.acme",
+        "esocial",
+        "low",
+        "Plano de contingência acionado na filial",
+    )
+    .await;
+    assert_eq!(oldest.status, 201, "{oldest:?}");
+    // More tickets than a page of one reads in id order (40 × 2) lie between it and the others.
+    for i in 0..81 {
+        let r = open_as(
+            &app,
+            "customer.acme",
+            "esocial",
+            "low",
+            &format!("Erro no evento S-1200 número {i}"),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{r:?}");
+    }
+    let middle = open_as(
+        &app,
+        "customer.acme",
+        "esocial",
+        "low",
+        "Contingências do eSocial",
+    )
+    .await;
+    let newest = open_as(&app, "customer.acme", "esocial", "low", "Nova contingência").await;
+    let ids = |r: &Resp| -> Vec<i64> {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_i64().unwrap())
+            .collect()
+    };
+    let t = app.token("rh1").await;
+    let mut seen = vec![];
+    let mut path = "/api/v1/tickets?q=conting%C3%AAncia&limit=1".to_string();
+    loop {
+        let r = app.get(&t, &path).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        seen.extend(ids(&r));
+        match r.body["next_cursor"].as_i64() {
+            Some(c) => path = format!("/api/v1/tickets?q=conting%C3%AAncia&limit=1&cursor={c}"),
+            None => break,
+        }
+        assert!(seen.len() <= 3, "{seen:?}");
+    }
+    let want: Vec<i64> = [&newest, &middle, &oldest]
+        .iter()
+        .map(|r| r.body["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seen, want);
+    // One page of ten: both steps in one answer, newest first.
+    let r = app
+        .get(&t, "/api/v1/tickets?q=conting%C3%AAncia&limit=10")
+        .await;
+    assert_eq!(ids(&r), want);
+    assert_eq!(r.body["next_cursor"], Value::Null);
+    // Another organisation's customer finds none of them.
+    let g = app.token("customer.globex").await;
+    let r = app.get(&g, "/api/v1/tickets?q=conting%C3%AAncia").await;
+    assert_eq!(ids(&r), Vec::<i64>::new());
+}
