@@ -1683,6 +1683,13 @@ async fn a_backlog_larger_than_a_batch_is_closed_in_several_short_runs() {
         .count("SELECT count(*) FROM jobs WHERE kind = 'ticket_auto_close' AND status = 'done'")
         .await;
     assert!(runs >= 2, "{runs} runs");
+    // The full batch started two chains (two workers can take batches side by side); the
+    // batches after it were not full, so neither went on.
+    assert_eq!(
+        app.count("SELECT count(*) FROM jobs WHERE kind = 'ticket_auto_close' AND payload->>'continuation' = 'true'")
+            .await,
+        2
+    );
 }
 
 #[tokio::test]

@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 pub struct TicketAutoClose {
     pub ticket_id: i64,
     pub resolution_no: i32,
+    /// Queued by a run whose batch was full, to take the next batch (see `timers`).
+    #[serde(default)]
+    pub continuation: bool,
 }
 
 impl Queued for TicketAutoClose {
@@ -64,6 +67,7 @@ pub async fn schedule_close(
     let job = TicketAutoClose {
         ticket_id: t.id,
         resolution_no: t.resolution_no,
+        continuation: false,
     };
     let key = format!("ticket:{}:resolution:{}:auto_close", t.id, t.resolution_no);
     enqueue(conn, &job, close_at, Some(key), now).await?;

@@ -19,8 +19,11 @@ impl Timer for TicketAutoClose {
     /// Closes the tickets due by now, not only this one, one batch per run: when many fall
     /// due together (a backlog after an outage), the first jobs close them in batches and the
     /// others find nothing left. A full batch queues a job to take the next one, so each run
-    /// is one short transaction (no backlog can outgrow the timer's timeout and roll back),
-    /// and every worker on every instance can take a batch. Each ticket is closed once: the
+    /// is one short transaction (no backlog can outgrow the timer's timeout and roll back).
+    /// The first full batch of a backlog starts two such chains, so two workers close
+    /// batches side by side (a continuation becomes visible only when its batch commits: one
+    /// chain is one batch at a time); every chain ends at a batch that is not full, and more
+    /// due jobs start more chains. Each ticket is closed once: the
     /// batch takes its rows with `FOR UPDATE SKIP LOCKED` and re-checks
     /// `state = 'resolved'` under the lock.
     async fn run(
@@ -35,7 +38,17 @@ impl Timer for TicketAutoClose {
             settings.auto_close_business_hours
         );
         if close_due(conn, now, &reason, AUTO_CLOSE_BATCH).await? == AUTO_CLOSE_BATCH {
-            enqueue(conn, self, now, None, now).await?;
+            let next = TicketAutoClose {
+                continuation: true,
+                ..self.clone()
+            };
+            for _ in 0..if self.continuation {
+                1
+            } else {
+                AUTO_CLOSE_CHAINS
+            } {
+                enqueue(conn, &next, now, None, now).await?;
+            }
         }
         Ok(())
     }
@@ -43,6 +56,8 @@ impl Timer for TicketAutoClose {
 
 /// Tickets closed per statement.
 pub const AUTO_CLOSE_BATCH: i64 = 5_000;
+/// Chains of batches a backlog's first full batch starts.
+pub const AUTO_CLOSE_CHAINS: usize = 2;
 
 /// One statement closes up to `limit` due tickets, their resolved children with them (the
 /// propagation matrix: a parent's close closes its resolved children; open ones cannot
