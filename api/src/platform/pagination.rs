@@ -1,5 +1,9 @@
 //! Keyset pagination and query parameters that name themselves when bad.
 use super::error::{ApiError, ApiResult};
+use diesel::dsl::sql;
+use diesel::expression::BoxableExpression;
+use diesel::pg::Pg;
+use diesel::sql_types::{BigInt, Bool};
 use std::str::FromStr;
 
 /// Default page size of paginated lists.
@@ -49,4 +53,25 @@ pub fn paginate<T>(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> (Vec
     rows.truncate(limit as usize);
     let next = if more { rows.last().map(id) } else { None };
     (rows, next)
+}
+
+/// `{id_compare} <the id {probe} rows below the cursor in {table}>` (or 0 past the oldest):
+/// bounds a search to the newest `probe` rows of a table before the cursor, so that a word
+/// found in few rows does not walk every id (the two-step searches of RDMs and tickets).
+/// `table` and `id_compare` are fixed SQL written by the caller, never user input.
+pub fn probe_bound<QS: 'static>(
+    table: &'static str,
+    id_compare: &'static str,
+    cursor: Option<i64>,
+    probe: i64,
+) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
+    Box::new(
+        sql::<Bool>(&format!(
+            "{id_compare} COALESCE((SELECT r.id FROM {table} r WHERE r.id < "
+        ))
+        .bind::<BigInt, _>(cursor.unwrap_or(i64::MAX))
+        .sql(" ORDER BY r.id DESC OFFSET ")
+        .bind::<BigInt, _>(probe - 1)
+        .sql(" LIMIT 1), 0)"),
+    )
 }

@@ -5,7 +5,7 @@ use crate::db::enums::Stored;
 use crate::db::schema::tickets;
 use crate::identity::principal::{AuthUser, STAFF};
 use crate::platform::error::ApiResult;
-use crate::platform::pagination::paginate;
+use crate::platform::pagination::{paginate, probe_bound};
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::pg::Pg;
@@ -113,23 +113,6 @@ fn filtered(user: &AuthUser, f: &Filter, cursor: Option<i64>) -> tickets::BoxedQ
     q
 }
 
-/// `tickets.id` compared (`op`) with the id of the `probe`-th newest ticket below the cursor
-/// (0 when there are fewer): the newest `probe` tickets are those at or above it.
-fn probe_bound(
-    op: &'static str,
-    cursor: Option<i64>,
-    probe: i64,
-) -> Box<dyn BoxableExpression<tickets::table, Pg, SqlType = Bool>> {
-    Box::new(
-        sql::<Bool>(op)
-            .sql(" COALESCE((SELECT r.id FROM tickets r WHERE r.id < ")
-            .bind::<BigInt, _>(cursor.unwrap_or(i64::MAX))
-            .sql(" ORDER BY r.id DESC OFFSET ")
-            .bind::<BigInt, _>(probe - 1)
-            .sql(" LIMIT 1), 0)"),
-    )
-}
-
 async fn load(
     conn: &mut AsyncPgConnection,
     q: tickets::BoxedQuery<'static, Pg>,
@@ -191,7 +174,7 @@ pub async fn list(
                         .bind::<Text, _>(text.to_string())
                         .sql("))) IS TRUE"),
                 )
-                .filter(probe_bound("tickets.id >=", cursor, probe))
+                .filter(probe_bound("tickets", "tickets.id >=", cursor, probe))
                 .order(tickets::id.desc());
             let mut rows = load(conn, newest, limit + 1).await?;
             if (rows.len() as i64) <= limit {
@@ -203,7 +186,7 @@ pub async fn list(
                             .bind::<Text, _>(text.to_string())
                             .sql(")"),
                     )
-                    .filter(probe_bound("tickets.id + 0 <", cursor, probe))
+                    .filter(probe_bound("tickets", "tickets.id + 0 <", cursor, probe))
                     .order(sql::<BigInt>("tickets.id + 0").desc());
                 let more = load(conn, older, limit + 1 - rows.len() as i64).await?;
                 rows.extend(more);

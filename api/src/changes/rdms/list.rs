@@ -3,7 +3,7 @@ use super::store::number;
 use crate::db::enums::Stored;
 use crate::db::schema::{rdm_items, rdms};
 use crate::platform::error::ApiResult;
-use crate::platform::pagination::paginate;
+use crate::platform::pagination::{paginate, probe_bound};
 use chrono::{DateTime, Utc};
 use diesel::dsl::{exists, sql};
 use diesel::pg::Pg;
@@ -97,23 +97,6 @@ fn filtered(f: &RdmQuery) -> rdms::BoxedQuery<'static, Pg> {
     q
 }
 
-/// `rdms.id` compared (`op`) with the id of the `probe`-th newest RDM below the cursor (0
-/// when there are fewer): the newest `probe` RDMs are those at or above it.
-fn probe_bound(
-    op: &'static str,
-    cursor: Option<i64>,
-    probe: i64,
-) -> Box<dyn BoxableExpression<rdms::table, Pg, SqlType = Bool>> {
-    Box::new(
-        sql::<Bool>(op)
-            .sql(" COALESCE((SELECT r.id FROM rdms r WHERE r.id < ")
-            .bind::<BigInt, _>(cursor.unwrap_or(i64::MAX))
-            .sql(" ORDER BY r.id DESC OFFSET ")
-            .bind::<BigInt, _>(probe - 1)
-            .sql(" LIMIT 1), 0)"),
-    )
-}
-
 async fn load(
     conn: &mut AsyncPgConnection,
     q: rdms::BoxedQuery<'static, Pg>,
@@ -159,7 +142,7 @@ pub async fn list(conn: &mut AsyncPgConnection, f: &RdmQuery) -> ApiResult<RdmPa
                         .bind::<Text, _>(text.clone())
                         .sql("))) IS TRUE"),
                 )
-                .filter(probe_bound("rdms.id >=", f.cursor, probe))
+                .filter(probe_bound("rdms", "rdms.id >=", f.cursor, probe))
                 .order(rdms::id.desc());
             let mut rows = load(conn, newest, limit + 1).await?;
             if (rows.len() as i64) <= limit {
@@ -171,7 +154,7 @@ pub async fn list(conn: &mut AsyncPgConnection, f: &RdmQuery) -> ApiResult<RdmPa
                             .bind::<Text, _>(text.clone())
                             .sql(")"),
                     )
-                    .filter(probe_bound("rdms.id + 0 <", f.cursor, probe))
+                    .filter(probe_bound("rdms", "rdms.id + 0 <", f.cursor, probe))
                     .order(sql::<BigInt>("rdms.id + 0").desc());
                 let more = load(conn, older, limit + 1 - rows.len() as i64).await?;
                 rows.extend(more);
