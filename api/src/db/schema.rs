@@ -1,6 +1,6 @@
 // Hand-kept mirror of migrations/ (diesel print-schema needs libpq). A test compares it with a
 // migrated database and names every difference (`tests/integration/schema_drift.rs`).
-// `rdms.search` and `tickets.search` (generated tsvectors) are queried through raw SQL
+// `rdms.search`, `tickets.search` and `kb_articles.search` (generated tsvectors) are queried through raw SQL
 // fragments only.
 
 /// The PostgreSQL enum types; `super::enums` maps each to its Rust enum.
@@ -31,6 +31,9 @@ pub mod sql_types {
         EntityKind => "entity_kind",
         TicketState => "ticket_state",
         TicketKind => "ticket_kind",
+        ProblemState => "problem_state",
+        KbKind => "kb_kind",
+        KbState => "kb_state",
     );
 }
 diesel::table! {
@@ -658,6 +661,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_links,
     ticket_contact_attempts,
     ticket_rdm_links,
+    problems,
+    problem_incidents,
+    postmortems,
+    postmortem_notes,
+    postmortem_actions,
+    kb_articles,
+    kb_article_versions,
+    kb_article_uses,
     organizations,
     users,
     topologies,
@@ -692,5 +703,122 @@ diesel::table! {
         key -> Text,
         keep_until -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    problems (id) {
+        id -> Int8,
+        title -> Text,
+        description -> Text,
+        state -> crate::db::schema::sql_types::ProblemState,
+        item_id -> Nullable<Int8>,
+        owner_id -> Int8,
+        root_cause -> Nullable<Text>,
+        workaround -> Nullable<Text>,
+        fix_rdm_id -> Nullable<Int8>,
+        close_kind -> Nullable<Text>,
+        close_reason -> Nullable<Text>,
+        duplicate_of -> Nullable<Int8>,
+        workaround_communicated_at -> Nullable<Timestamptz>,
+        opened_at -> Timestamptz,
+        known_error_at -> Nullable<Timestamptz>,
+        resolved_at -> Nullable<Timestamptz>,
+        closed_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    problem_incidents (problem_id, ticket_id) {
+        problem_id -> Int8,
+        ticket_id -> Int8,
+        organization_id -> Int8,
+        linked_by -> Int8,
+        linked_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    postmortems (id) {
+        id -> Int8,
+        problem_id -> Nullable<Int8>,
+        ticket_id -> Nullable<Int8>,
+        title -> Text,
+        summary -> Text,
+        impact -> Text,
+        causes -> Array<Text>,
+        created_by -> Int8,
+        created_at -> Timestamptz,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    postmortem_notes (id) {
+        id -> Int8,
+        postmortem_id -> Int8,
+        at -> Timestamptz,
+        body -> Text,
+        author_id -> Int8,
+        written_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    postmortem_actions (id) {
+        id -> Int8,
+        postmortem_id -> Int8,
+        title -> Text,
+        owner_id -> Int8,
+        due_on -> Date,
+        state -> Text,
+        rdm_id -> Nullable<Int8>,
+        ticket_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    kb_articles (id) {
+        id -> Int8,
+        kind -> crate::db::schema::sql_types::KbKind,
+        state -> crate::db::schema::sql_types::KbState,
+        title -> Text,
+        body -> Text,
+        item_id -> Nullable<Int8>,
+        problem_id -> Nullable<Int8>,
+        ticket_id -> Nullable<Int8>,
+        team -> Nullable<crate::db::schema::sql_types::Team>,
+        author_id -> Int8,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        published_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    kb_article_versions (article_id, version) {
+        article_id -> Int8,
+        version -> Int4,
+        title -> Text,
+        body -> Text,
+        edited_by -> Int8,
+        edited_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    kb_article_uses (article_id, ticket_id) {
+        article_id -> Int8,
+        ticket_id -> Int8,
+        organization_id -> Int8,
+        used_by -> Int8,
+        used_at -> Timestamptz,
+        solved -> Bool,
     }
 }
