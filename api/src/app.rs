@@ -132,6 +132,7 @@ pub fn registry() -> Registry<AppState> {
         .timer::<crate::tickets::jobs::TicketCloseReminder>()
         .timer::<crate::tickets::jobs::SlaBreach>()
         .timer::<crate::tickets::jobs::TicketEscalation>()
+        .timer::<crate::changes::rdms::published::RdmImplemented>()
 }
 
 impl Provides<Notifier> for AppState {

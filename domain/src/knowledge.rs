@@ -59,7 +59,8 @@ pub struct TypedQuery {
 impl TypedQuery {
     /// None when there is nothing to search for.
     pub fn parse(typed: &str) -> Option<TypedQuery> {
-        let typed = typed.trim_start();
+        let joined = split_compounds(typed);
+        let typed = joined.trim_start();
         if typed.trim().is_empty() {
             return None;
         }
@@ -93,6 +94,27 @@ impl TypedQuery {
     }
 }
 
+/// `não-conformidades` → `não conformidades`: a hyphen inside a word joins two words a
+/// person may equally write apart (the index holds each part; a compound would only match
+/// itself). A leading `-` (exclude the word) is kept.
+fn split_compounds(typed: &str) -> String {
+    let chars: Vec<char> = typed.chars().collect();
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let inside = i > 0
+                && chars[i - 1].is_alphanumeric()
+                && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+            if c == '-' && inside {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +138,14 @@ mod tests {
             q("certificado vencido", None)
         );
         assert_eq!(TypedQuery::parse("não-conf"), q("não", Some("conf")));
+        assert_eq!(
+            TypedQuery::parse("não-conformidades "),
+            q("não conformidades", None)
+        );
+        assert_eq!(
+            TypedQuery::parse("folha -férias "),
+            q("folha -férias", None)
+        );
         assert_eq!(TypedQuery::parse("   "), None);
         assert_eq!(TypedQuery::parse(""), None);
     }

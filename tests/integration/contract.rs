@@ -267,5 +267,8 @@ async fn idempotency_key_limits_are_enforced_and_documented() {
             }
         }
     }
-    assert_eq!(seen, 3, "POST /rdms, /delegations and /tickets");
+    assert_eq!(
+        seen, 6,
+        "POST /rdms, /delegations, /tickets, /problems, /postmortems and /kb/articles"
+    );
 }

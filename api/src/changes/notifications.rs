@@ -612,9 +612,13 @@ pub async fn on_event(
             }
             _ => Ok(()),
         },
-        // Account changes notify nobody by mail; tickets tell their own
-        // (`crate::tickets::notifications`).
-        Entity::User | Entity::Ticket => Ok(()),
+        // Account changes notify nobody by mail; tickets and problems tell their own
+        // (`crate::tickets::notifications`, `crate::problems`).
+        Entity::User
+        | Entity::Ticket
+        | Entity::Problem
+        | Entity::Postmortem
+        | Entity::KbArticle => Ok(()),
         Entity::Committee => match e.action.as_str() {
             // A new required voter of RDMs already awaiting this committee gets their links.
             "member_added" => {

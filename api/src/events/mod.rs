@@ -23,10 +23,13 @@ pub enum Entity {
     Committee,
     User,
     Ticket,
+    Problem,
+    Postmortem,
+    KbArticle,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 7] = [
+    pub const ALL: [Entity; 10] = [
         Entity::Rdm,
         Entity::Meeting,
         Entity::Window,
@@ -34,6 +37,9 @@ impl Entity {
         Entity::Committee,
         Entity::User,
         Entity::Ticket,
+        Entity::Problem,
+        Entity::Postmortem,
+        Entity::KbArticle,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,6 +50,9 @@ impl Entity {
             Entity::Committee => "committee",
             Entity::User => "user",
             Entity::Ticket => "ticket",
+            Entity::Problem => "problem",
+            Entity::Postmortem => "postmortem",
+            Entity::KbArticle => "kb_article",
         }
     }
 }

@@ -62,6 +62,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
         super::vote_pages::Doc::openapi(),
         c::jobs::Doc::openapi(),
         c::tickets::Doc::openapi(),
+        c::problems::Doc::openapi(),
+        c::knowledge::Doc::openapi(),
         super::ticket_pages::Doc::openapi(),
     ] {
         doc.merge(part);

@@ -85,6 +85,16 @@ pub enum ApiError {
     TicketTransition(Box<TicketRefusal>),
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// An action its lifecycle refuses, for lifecycles that map their own refusals
+    /// (problems, knowledge-base articles): 409 with the current state and allowed actions.
+    #[error("{detail}")]
+    StateConflict {
+        code: &'static str,
+        detail: String,
+        current_state: String,
+        allowed_actions: Vec<String>,
+        missing: Vec<String>,
+    },
     #[error("the resource changed: you sent version {sent}, it is at version {current}")]
     VersionMismatch { sent: String, current: i32 },
     #[error("send If-Match with the ETag of the version you edited")]
@@ -181,7 +191,9 @@ impl ApiError {
                 TicketRefusalKind::RoleNotPermitted => 403,
                 _ => 409,
             },
-            ApiError::Conflict { .. } | ApiError::VersionMismatch { .. } => 409,
+            ApiError::Conflict { .. }
+            | ApiError::StateConflict { .. }
+            | ApiError::VersionMismatch { .. } => 409,
             ApiError::IfMatchRequired => 428,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::Unavailable => 503,
@@ -231,7 +243,7 @@ impl ApiError {
                 TicketRefusalKind::PreconditionFailed if !r.blocking.is_empty() => "open_children",
                 TicketRefusalKind::PreconditionFailed => "transition_blocked",
             },
-            ApiError::Conflict { code, .. } => code,
+            ApiError::Conflict { code, .. } | ApiError::StateConflict { code, .. } => code,
             ApiError::VersionMismatch { .. } => "version_mismatch",
             ApiError::IfMatchRequired => "if_match_required",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
@@ -284,6 +296,16 @@ impl ApiError {
                 p.allowed_actions = Some(r.allowed_actions.iter().map(|a| a.to_string()).collect());
                 p.missing = r.missing.iter().map(|m| m.to_string()).collect();
                 p.blocking = r.blocking.clone();
+            }
+            ApiError::StateConflict {
+                current_state,
+                allowed_actions,
+                missing,
+                ..
+            } => {
+                p.current_state = Some(current_state.clone());
+                p.allowed_actions = Some(allowed_actions.clone());
+                p.missing = missing.clone();
             }
             ApiError::VersionMismatch { current, .. } => p.current_version = Some(*current),
             _ => {}

@@ -5,5 +5,6 @@ pub mod create;
 pub mod customer_notice;
 pub mod history;
 pub mod list;
+pub mod published;
 pub mod store;
 pub mod update;

@@ -277,6 +277,9 @@ pub async fn apply(
             "the RDM changed while this action ran; retry",
         ));
     }
+    if tr.to == domain::rdm::RdmState::Implemented {
+        super::published::implemented(conn, rdm.id, now).await?;
+    }
     record(
         conn,
         n,

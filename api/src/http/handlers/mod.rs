@@ -9,7 +9,9 @@ pub mod common;
 pub mod delegations;
 pub mod health;
 pub mod jobs;
+pub mod knowledge;
 pub mod meetings;
+pub mod problems;
 pub mod rdms;
 pub mod templates;
 pub mod tickets;
@@ -34,4 +36,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     templates::routes(cfg);
     jobs::routes(cfg);
     tickets::routes(cfg);
+    problems::routes(cfg);
+    knowledge::routes(cfg);
 }
