@@ -8,6 +8,7 @@ mod delegations;
 mod event_log;
 mod flexes;
 mod mail;
+mod metrics;
 mod openapi;
 mod outage;
 mod query_plans;
