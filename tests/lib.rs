@@ -309,6 +309,38 @@ impl TestApp {
         (base, state)
     }
 
+    /// Another HTTP server of this app whose database is unreachable (nothing listens where
+    /// its URL points): what answers 503 during an outage. Its base URL.
+    pub async fn server_without_database(&self) -> String {
+        let nowhere = {
+            // A port that was free a moment ago: connections to it are refused.
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            let port = l.local_addr().unwrap().port();
+            format!("postgres://postgres@127.0.0.1:{port}/nowhere")
+        };
+        let state = instance_state(
+            &nowhere,
+            &self.clock,
+            &self.smtp,
+            &self.base,
+            std::time::Duration::from_secs(5),
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let server = gmud_api::http::serve(
+            listener,
+            state,
+            1,
+            gmud_api::platform::pool::PoolSpec {
+                url: nowhere,
+                size: 1,
+            },
+        )
+        .expect("serve");
+        tokio::spawn(server);
+        base
+    }
+
     /// Runs the due jobs, as the server's workers would (mail goes out through SMTP).
     pub async fn run_jobs(&self) -> Vec<gmud_api::queue::Ran> {
         self.state.worker().drain().await.expect("run jobs")

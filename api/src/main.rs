@@ -9,7 +9,7 @@ use gmud_api::app::AppState;
 use gmud_api::fixtures;
 use gmud_api::identity::tokens::JwtKeys;
 use gmud_api::platform::clock::{Clock, OffsetClock, SystemClock};
-use gmud_api::platform::config::{DatabaseConfig, MailConfig, ServerConfig};
+use gmud_api::platform::config::{DatabaseConfig, LogConfig, LogFormat, MailConfig, ServerConfig};
 use gmud_api::platform::pool as db;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,6 +23,8 @@ use std::sync::Arc;
 struct Cli {
     #[command(flatten)]
     db: DatabaseConfig,
+    #[command(flatten)]
+    log: LogConfig,
     #[command(subcommand)]
     command: Command,
 }
@@ -85,13 +87,19 @@ enum UserCommand {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,actix_server=warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,actix_server=warn".into());
+    match cli.log.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        // Fields at the top level of each object (`request_id`, `status`...), not nested.
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_env_filter(filter)
+            .init(),
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,6 +1,7 @@
 -- The API's statements, as PostgreSQL receives them (from its log), for bench/scale.sh: the
 -- RDM listing (changes/rdms/list.rs), the admin's job listing (queue/admin.rs), the claims
--- (queue/mod.rs), a member's RDMs (changes/notifications.rs). Each: a `-- name:` line,
+-- (queue/mod.rs), a member's RDMs (changes/notifications.rs), the metrics' backlog
+-- (queue/admin.rs). Each: a `-- name:` line,
 -- `-- types:` (the PREPARE parameter types), `-- args:` (the EXECUTE arguments), then the
 -- statement, ending with `;` on its own line. A search is two statements: the newest
 -- 40 × (limit + 1) RDMs in id order, then, only when they do not fill the page, the older
@@ -106,4 +107,17 @@ UPDATE jobs SET run_at = $2, attempts = attempts + 1
                  WHERE status = 'pending' AND lane = 'deliveries' AND run_at <= $1
                  ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
      RETURNING id, kind, payload, attempts - 1 AS attempts, max_attempts
+;
+-- name: metrics: due jobs by kind
+-- types: timestamptz, bigint
+-- args: now(), 100000
+SELECT kind, count(*) AS due, min(run_at) AS oldest FROM (
+       (SELECT kind, run_at FROM jobs
+        WHERE status = 'pending' AND lane = 'timers' AND run_at <= $1
+        ORDER BY run_at, id LIMIT $2)
+       UNION ALL
+       (SELECT kind, run_at FROM jobs
+        WHERE status = 'pending' AND lane = 'deliveries' AND run_at <= $1
+        ORDER BY run_at, id LIMIT $2)
+     ) d GROUP BY kind
 ;

@@ -9,6 +9,7 @@ mod event_log;
 mod flexes;
 mod knowledge;
 mod mail;
+mod metrics;
 mod openapi;
 mod outage;
 mod problems;

@@ -83,6 +83,7 @@ async fn scale_queries_keep_their_plans_under_generic_plans() {
     for claim in [
         gmud_api::queue::CLAIM_TIMER,
         gmud_api::queue::CLAIM_DELIVERY,
+        gmud_api::queue::admin::DUE_BY_KIND,
     ] {
         assert!(
             all.iter().any(|s| squash(&s.sql) == squash(claim)),
@@ -128,6 +129,14 @@ async fn scale_queries_keep_their_plans_under_generic_plans() {
             assert!(
                 plan.contains("Index Scan using jobs_due_") && !plan.contains("Sort"),
                 "{} does not read its lane's due jobs in order:\n{plan}",
+                s.name
+            );
+        }
+        if s.name.starts_with("metrics: due jobs") {
+            // Each lane's due jobs through its partial index: never the done ones.
+            assert!(
+                plan.contains("jobs_due_timers_idx") && plan.contains("jobs_due_deliveries_idx"),
+                "{} does not read only the due jobs:\n{plan}",
                 s.name
             );
         }

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod extract;
 pub mod handlers;
+pub mod observe;
 pub mod openapi;
 pub mod problem;
 pub mod server;

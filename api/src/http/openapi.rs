@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         c::health::health,
         c::health::ready,
+        c::health::metrics,
         c::auth::issue_token,
         c::auth::me,
         c::rdms::create::create_rdm,

@@ -21,6 +21,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::PathConfig::default().error_handler(path_error))
             .service(handlers::health::health)
             .service(handlers::health::ready)
+            .service(handlers::health::metrics)
             .configure(super::vote_pages::routes)
             .configure(super::ticket_pages::routes)
             .service(
@@ -120,28 +121,11 @@ pub fn serve(
             Err(e) => tracing::error!(error = %e, "HTTP worker keeps the shared pool"),
         }
         App::new()
-            // Vote links are credentials until used: their tokens are masked in the access
-            // log (`/vote/…`), which still shows that a link was opened and how it went.
-            .wrap(
-                middleware::Logger::new("%{request}xi %s %Dms")
-                    .exclude("/health")
-                    .custom_request_replace("request", access_log_request),
-            )
+            // Request id, access log (vote-link tokens masked) and metrics, around everything.
+            .wrap(middleware::from_fn(super::observe::observe))
             .configure(configure(state))
     })
     .workers(workers)
     .listen(listener)?;
     Ok(server.run())
-}
-
-/// The request line as the access log shows it: method and path, a vote link's token masked.
-fn access_log_request(req: &actix_web::dev::ServiceRequest) -> String {
-    let path = req.path();
-    if path.starts_with("/vote/") {
-        return format!("{} /vote/…", req.method());
-    }
-    match req.query_string() {
-        "" => format!("{} {path}", req.method()),
-        q => format!("{} {path}?{q}", req.method()),
-    }
 }

@@ -50,9 +50,12 @@ impl Delivery for OutgoingMail {
     type Context = Mailer;
 
     async fn deliver(&self, mailer: &Mailer) -> Result<(), DeliveryError> {
-        mailer.send(self).await.map_err(|e| DeliveryError {
-            permanent: e.is_permanent(),
-            message: e.to_string(),
+        mailer.send(self).await.map_err(|e| {
+            crate::platform::metrics::metrics().mail_send_failed(e.is_permanent());
+            DeliveryError {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            }
         })
     }
 }

@@ -43,6 +43,23 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event.
+    Text,
+    /// One JSON object per line, fields as keys (for a log collector).
+    Json,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct LogConfig {
+    /// Log format: `text`, or `json` (one object per line, for a log collector). The level
+    /// is set by RUST_LOG (default `info`).
+    #[arg(long, env = "GMUD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
 #[derive(Args, Clone)]
 pub struct ServerConfig {
     /// Address the HTTP server listens on.

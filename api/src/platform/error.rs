@@ -64,6 +64,10 @@ pub struct Problem {
     /// For 429 and 503: seconds to wait before trying again (also in `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<u64>,
+    /// The request's id, as in its `X-Request-Id` response header: quote it when reporting
+    /// a problem (the server's access log has it). Set by the HTTP server on every response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -270,6 +274,7 @@ impl ApiError {
             blocking: vec![],
             current_version: None,
             retry_after_seconds: self.retry_after(),
+            request_id: None,
         };
         match self {
             ApiError::Validation(errors) => {

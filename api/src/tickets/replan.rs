@@ -62,19 +62,27 @@ async fn targets_for(
     })
 }
 
+/// `preview`: on a copy for a what-if, whose breaches are not counted.
 fn retarget(
     t: &mut Ticket,
     basis: &ClockBasis,
     targets: Targets,
     now: DateTime<Utc>,
+    preview: bool,
 ) -> ApiResult<()> {
     let h = basis.hours();
-    t.with_clock(Which::FirstResponse, |c| {
-        c.retarget(h, now, targets.response)
-    })?;
-    t.with_clock(Which::Resolution, |c| {
-        c.retarget(h, now, targets.resolution)
-    })
+    for (which, target) in [
+        (Which::FirstResponse, targets.response),
+        (Which::Resolution, targets.resolution),
+    ] {
+        let change = |c: &mut domain::sla::SlaClock| c.retarget(h, now, target);
+        if preview {
+            t.preview_clock(which, change)?;
+        } else {
+            t.with_clock(which, change)?;
+        }
+    }
+    Ok(())
 }
 
 /// Changes the priority: elapsed time is kept, the new targets apply (domain::sla).
@@ -103,7 +111,7 @@ pub async fn change_priority(
         let targets = targets_for(conn, &t, body.priority).await?;
         let basis = ClockBasis::of_ticket(conn, &t, now).await?;
         let before = clocks_detail(&t);
-        retarget(&mut t, &basis, targets, now)?;
+        retarget(&mut t, &basis, targets, now, false)?;
         t.priority = body.priority;
         // The policy follows the priority (a policy names the priorities it covers); the
         // level reached is kept: it only rises.
@@ -290,10 +298,10 @@ pub async fn what_if(
     let priority = priority.unwrap_or(t.priority);
     if priority != t.priority {
         let targets = targets_for(conn, &t, priority).await?;
-        retarget(&mut t, &basis, targets, now)?;
+        retarget(&mut t, &basis, targets, now, true)?;
     }
     if pending {
-        t.with_clock(Which::Resolution, |c| {
+        t.preview_clock(Which::Resolution, |c| {
             c.pause(h, now);
             match resume_at {
                 Some(r) => c.resume(h, r),

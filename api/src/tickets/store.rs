@@ -129,8 +129,27 @@ impl Ticket {
         }
     }
 
-    /// Applies `f` to a clock and stores the result.
+    /// Applies `f` to a clock and stores the result; a breach it records is counted in the
+    /// metrics (every real change to a clock passes here: the breach timer's, and a pause,
+    /// stop or new target that finds the clock past its due instant first).
     pub fn with_clock(
+        &mut self,
+        which: Which,
+        f: impl FnOnce(&mut SlaClock) -> Result<(), domain::calendar::CalendarError>,
+    ) -> ApiResult<()> {
+        let was_breached = self.clock(which).breached_at.is_some();
+        self.preview_clock(which, f)?;
+        if self.clock(which).breached_at.is_some() && !was_breached {
+            crate::platform::metrics::metrics().sla_breached(match which {
+                Which::FirstResponse => "response",
+                Which::Resolution => "resolution",
+            });
+        }
+        Ok(())
+    }
+
+    /// [`Ticket::with_clock`] on a copy that is never saved (a what-if): nothing is counted.
+    pub fn preview_clock(
         &mut self,
         which: Which,
         f: impl FnOnce(&mut SlaClock) -> Result<(), domain::calendar::CalendarError>,
