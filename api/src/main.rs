@@ -319,6 +319,12 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 if opened > 0 {
                     tracing::info!(opened, "demo tickets opened");
                 }
+                if gmud_api::problems::demo::seed(&mut conn, state.clock.now())
+                    .await
+                    .map_err(|e| e.problem().detail)?
+                {
+                    tracing::info!("demo problem and knowledge-base articles written");
+                }
             }
             start_workers(&state, &mail).await?;
             let listener = std::net::TcpListener::bind(server.bind)

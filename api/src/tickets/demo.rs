@@ -151,7 +151,7 @@ pub async fn seed(
     Ok(5)
 }
 
-async fn user(conn: &mut AsyncPgConnection, username: &str) -> ApiResult<AuthUser> {
+pub(crate) async fn user(conn: &mut AsyncPgConnection, username: &str) -> ApiResult<AuthUser> {
     let (id, roles, organization_id): (i64, Vec<Role>, Option<i64>) = users::table
         .filter(users::username.eq(username))
         .select((users::id, users::roles, users::organization_id))
@@ -167,7 +167,7 @@ async fn user(conn: &mut AsyncPgConnection, username: &str) -> ApiResult<AuthUse
     })
 }
 
-async fn item(conn: &mut AsyncPgConnection, code: &str) -> ApiResult<i64> {
+pub(crate) async fn item(conn: &mut AsyncPgConnection, code: &str) -> ApiResult<i64> {
     support_items::table
         .filter(support_items::code.eq(code))
         .select(support_items::id)
