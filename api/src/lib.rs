@@ -15,4 +15,5 @@ pub mod identity;
 pub mod notify;
 pub mod platform;
 pub mod queue;
+pub mod reports;
 pub mod tickets;

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod handlers;
 pub mod openapi;
 pub mod problem;
+pub mod report_pages;
 pub mod server;
 pub mod ticket_pages;
 pub mod vote_pages;

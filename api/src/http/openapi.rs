@@ -63,6 +63,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
         c::jobs::Doc::openapi(),
         c::tickets::Doc::openapi(),
         super::ticket_pages::Doc::openapi(),
+        c::reports::Doc::openapi(),
+        super::report_pages::Doc::openapi(),
     ] {
         doc.merge(part);
     }

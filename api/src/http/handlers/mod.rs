@@ -11,6 +11,7 @@ pub mod health;
 pub mod jobs;
 pub mod meetings;
 pub mod rdms;
+pub mod reports;
 pub mod templates;
 pub mod tickets;
 pub mod users;
@@ -34,4 +35,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     templates::routes(cfg);
     jobs::routes(cfg);
     tickets::routes(cfg);
+    reports::routes(cfg);
 }
