@@ -9,6 +9,7 @@ mod event_log;
 mod flexes;
 mod mail;
 mod openapi;
+mod ops_review;
 mod outage;
 mod query_plans;
 mod queue;
