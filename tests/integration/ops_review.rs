@@ -701,6 +701,10 @@ async fn the_weekly_review_matches_a_week_worked_out_by_hand() {
             && dom.contains("Taxa de falha de mudanças")
     );
     assert!(!dom.contains("gráfico indisponível"));
+    assert!(
+        dom.contains("relógios de resolução atendidos / relógios de resolução encerrados"),
+        "pt-BR formulas"
+    );
     let pdf = std::env::temp_dir().join(format!("{}-ops-review.pdf", app.db_name));
     let out = chromium(vec![
         format!("--print-to-pdf={}", pdf.display()),

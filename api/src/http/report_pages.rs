@@ -133,6 +133,42 @@ fn shown(f: &Figure) -> String {
     }
 }
 
+/// A figure's formula as the page shows it (the API and the CSV give it in English).
+fn formula_pt(f: &Figure) -> String {
+    const ALL: &str = " (todas as mudanças: os filtros de serviço e organização não se aplicam)";
+    let s = match f.key.as_str() {
+        "opened" => "incidentes abertos no período",
+        "resolved" => "incidentes resolvidos ou encerrados cuja última resolução caiu no período",
+        "closed" => "incidentes encerrados no período",
+        "cancelled" => "incidentes cancelados no período",
+        "backlog" => "incidentes abertos até o fim do período e ainda não resolvidos nem cancelados nesse instante",
+        "response_sla" => "relógios de primeira resposta atendidos / relógios de primeira resposta encerrados ou violados no período (um relógio violado conta no dia da violação)",
+        "resolution_sla" => "relógios de resolução atendidos / relógios de resolução encerrados ou violados no período (um relógio violado conta no dia da violação)",
+        "mtta_business_hours" => "soma do tempo útil da abertura à primeira resposta (o relógio de primeira resposta, no calendário do chamado) / primeiras respostas no período, em horas",
+        "mtta_wall_hours" => "soma do tempo corrido da abertura à primeira resposta / primeiras respostas no período, em horas",
+        "mttr_business_hours" => "soma do tempo útil da abertura à resolução (o relógio de resolução: sem o tempo pendente, no calendário do chamado) / incidentes resolvidos no período, em horas",
+        "mttr_wall_hours" => "soma do tempo corrido da abertura à resolução / incidentes resolvidos no período, em horas",
+        "reopen_rate" => "incidentes resolvidos no período que haviam sido reabertos / incidentes resolvidos no período",
+        "escalations" => "escalonamentos de incidentes no período (cada nível alcançado conta uma vez)",
+        "problem_linked_incidents" => "incidentes vinculados a um problema no período",
+        "problems_with_incidents" => "problemas com ao menos um incidente vinculado no período",
+        "kb_used" => "chamados em que um artigo da base de conhecimento foi usado no período",
+        "kb_solved" => "chamados resolvidos pelo artigo usado no período / chamados em que um artigo foi usado no período",
+        "changes_executed" => return format!("RDMs cuja execução terminou no período, implementadas ou com falha{ALL}"),
+        "changes_failed" => return format!("RDMs com falha no período{ALL}"),
+        "changes_rolled_back" => return format!("RDMs revertidas no período{ALL}"),
+        "emergency_share" => return format!("RDMs emergenciais executadas / RDMs executadas no período{ALL}"),
+        "change_success_rate" => return format!("RDMs implementadas / RDMs executadas no período{ALL}"),
+        "change_failure_rate" => return format!("RDMs executadas no período com ao menos um incidente vinculado como causado por ela (caused_by) / RDMs executadas no período{ALL}"),
+        "incidents_caused_by_changes" => return format!("incidentes vinculados como causados (caused_by) por uma RDM executada no período{ALL}"),
+        k => match k.strip_prefix("escalations_level_") {
+            Some(level) => return format!("escalonamentos de incidentes ao nível {level} no período"),
+            None => return f.formula.clone(),
+        },
+    };
+    s.to_string()
+}
+
 fn value_of(figures: &[Figure], key: &str) -> Option<f64> {
     figures.iter().find(|f| f.key == key).and_then(|f| f.value)
 }
@@ -382,7 +418,7 @@ fn page(r: &Review) -> String {
             value: shown(f),
             numerator: f.numerator.map(|n| n.to_string()).unwrap_or_default(),
             denominator: f.denominator.map(|n| n.to_string()).unwrap_or_default(),
-            formula: f.formula.clone(),
+            formula: formula_pt(f),
         })
         .collect();
     let group_rows = |groups: &[crate::reports::figures::Group]| {
