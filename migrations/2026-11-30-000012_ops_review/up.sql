@@ -12,12 +12,15 @@ CREATE FUNCTION ops_day(at TIMESTAMPTZ) RETURNS DATE LANGUAGE sql IMMUTABLE PARA
 -- Incident figures per São Paulo day × support item × organisation. Every counter is a sum,
 -- over the incidents, of what the incident's current row says (ops_ticket_facts): a trigger
 -- takes the old row's facts out and puts the new row's in, in the transaction of the change,
--- so the rollup is always exactly what a full rebuild (ops_rebuild) would give. One row per
--- (day, item, organisation): two tickets contend only when they land on the same row.
+-- so the rollup is always exactly what a full rebuild (ops_rebuild) would give. A (day, item,
+-- organisation) is spread over up to 8 rows (`shard`: the writing connection's), so a burst of
+-- tickets of one organisation and service does not queue on one row lock until each commits;
+-- readers sum the shards like the days.
 CREATE TABLE ops_daily (
   day DATE NOT NULL,
   item_id BIGINT NOT NULL,
   organization_id BIGINT NOT NULL,
+  shard INTEGER NOT NULL DEFAULT 0,
   opened INTEGER NOT NULL DEFAULT 0,
   -- +1 on the day an incident was opened, -1 on the day it left the open states (resolved,
   -- or cancelled): the backlog at the end of day D is the sum up to D.
@@ -41,7 +44,7 @@ CREATE TABLE ops_daily (
   response_breached INTEGER NOT NULL DEFAULT 0,
   resolution_met INTEGER NOT NULL DEFAULT 0,
   resolution_breached INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (day, item_id, organization_id)
+  PRIMARY KEY (day, item_id, organization_id, shard)
 );
 
 -- Escalations of incidents per day × item × organisation × level, from the `escalate` events.
@@ -87,11 +90,11 @@ $$;
 -- transactions never wait on each other in a cycle; rows whose sums are all zero untouched).
 CREATE FUNCTION ops_daily_add(t tickets, sign INTEGER, u tickets, usign INTEGER) RETURNS void
 LANGUAGE sql AS $$
-  INSERT INTO ops_daily AS d (day, item_id, organization_id, opened, backlog_delta, resolved,
+  INSERT INTO ops_daily AS d (day, item_id, organization_id, shard, opened, backlog_delta, resolved,
     resolved_reopened, closed, cancelled, responded, response_business_s, response_wall_s,
     resolution_business_s, resolution_wall_s, response_met, response_breached, resolution_met,
     resolution_breached)
-  SELECT x.day, x.item_id, x.organization_id, sum(x.s * x.opened), sum(x.s * x.backlog_delta),
+  SELECT x.day, x.item_id, x.organization_id, pg_backend_pid() % 8, sum(x.s * x.opened), sum(x.s * x.backlog_delta),
     sum(x.s * x.resolved), sum(x.s * x.resolved_reopened), sum(x.s * x.closed), sum(x.s * x.cancelled),
     sum(x.s * x.responded), sum(x.s * x.response_business_s), sum(x.s * x.response_wall_s),
     sum(x.s * x.resolution_business_s), sum(x.s * x.resolution_wall_s), sum(x.s * x.response_met),
@@ -110,7 +113,7 @@ LANGUAGE sql AS $$
     OR sum(x.s * x.response_breached) <> 0 OR sum(x.s * x.resolution_met) <> 0
     OR sum(x.s * x.resolution_breached) <> 0
   ORDER BY x.day, x.item_id, x.organization_id
-  ON CONFLICT (day, item_id, organization_id) DO UPDATE SET
+  ON CONFLICT (day, item_id, organization_id, shard) DO UPDATE SET
     opened = d.opened + EXCLUDED.opened,
     backlog_delta = d.backlog_delta + EXCLUDED.backlog_delta,
     resolved = d.resolved + EXCLUDED.resolved,

@@ -591,10 +591,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    ops_daily (day, item_id, organization_id) {
+    ops_daily (day, item_id, organization_id, shard) {
         day -> Date,
         item_id -> Int8,
         organization_id -> Int8,
+        shard -> Int4,
         opened -> Int4,
         backlog_delta -> Int4,
         resolved -> Int4,
