@@ -86,10 +86,13 @@ LANGUAGE sql STABLE AS $$
   WHERE t.kind = 'incident' AND f.day IS NOT NULL
 $$;
 
--- Adds `sign` × the facts of `t` to ops_daily (one statement, rows locked in key order so two
--- transactions never wait on each other in a cycle; rows whose sums are all zero untouched).
+-- Adds `sign` × the facts of `t` and `usign` × those of `u` to ops_daily (one statement, rows
+-- locked in key order so two transactions never wait on each other in a cycle; rows whose sums
+-- are all zero untouched). PL/pgSQL, not SQL: PostgreSQL plans a SQL function's statement on
+-- every call, and planning this one cost more than running it (bench/README.md).
 CREATE FUNCTION ops_daily_add(t tickets, sign INTEGER, u tickets, usign INTEGER) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
   INSERT INTO ops_daily AS d (day, item_id, organization_id, shard, opened, backlog_delta, resolved,
     resolved_reopened, closed, cancelled, responded, response_business_s, response_wall_s,
     resolution_business_s, resolution_wall_s, response_met, response_breached, resolution_met,
@@ -128,8 +131,8 @@ LANGUAGE sql AS $$
     response_met = d.response_met + EXCLUDED.response_met,
     response_breached = d.response_breached + EXCLUDED.response_breached,
     resolution_met = d.resolution_met + EXCLUDED.resolution_met,
-    resolution_breached = d.resolution_breached + EXCLUDED.resolution_breached
-$$;
+    resolution_breached = d.resolution_breached + EXCLUDED.resolution_breached;
+END $$;
 
 CREATE FUNCTION ops_daily_on_ticket() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -170,8 +173,11 @@ CREATE TRIGGER events_ops_escalations AFTER INSERT ON events
   EXECUTE FUNCTION ops_escalation_on_event();
 
 -- Recomputes both rollups from the tickets and the event log (after a bulk load that bypassed
--- the triggers, e.g. bench/tickets.sh's generator).
-CREATE FUNCTION ops_rebuild() RETURNS void LANGUAGE sql AS $$
+-- the triggers, e.g. bench/tickets.sh's generator). The groups are few (days × items ×
+-- organisations) but the planner cannot know it: it would sort every fact of every ticket
+-- (50 million rows at 10 million tickets, spilled to disk); hashing them needs a few MB.
+CREATE FUNCTION ops_rebuild() RETURNS void LANGUAGE sql
+  SET enable_sort = off SET work_mem = '256MB' AS $$
   DELETE FROM ops_daily;
   DELETE FROM ops_daily_escalations;
   INSERT INTO ops_daily (day, item_id, organization_id, opened, backlog_delta, resolved,
