@@ -66,6 +66,8 @@ struct Chart {
     id: &'static str,
     caption: String,
     svg: String,
+    /// What the template prints where the chart goes (see [`page`]).
+    slot: String,
 }
 
 struct Row {
@@ -402,10 +404,10 @@ fn charts(r: &Review) -> Vec<Chart> {
         )],
     );
     vec![
-        Chart { id: "grafico-abertos-resolvidos", caption: "Incidentes abertos e resolvidos nas 8 semanas até o fim do período (semanas indicadas pelo primeiro dia).".into(), svg: opened },
-        Chart { id: "grafico-sla-servico", caption: "Parcela dos relógios de SLA atendidos no período, por serviço.".into(), svg: sla },
-        Chart { id: "grafico-mttr", caption: "Tempo médio de resolução por semana, em horas úteis do calendário de cada chamado e em horas corridas.".into(), svg: mttr },
-        Chart { id: "grafico-mudancas", caption: "Mudanças executadas no período: implementadas, com falha e revertidas.".into(), svg: changes },
+        Chart { id: "grafico-abertos-resolvidos", caption: "Incidentes abertos e resolvidos nas 8 semanas até o fim do período (semanas indicadas pelo primeiro dia).".into(), svg: opened, slot: String::new() },
+        Chart { id: "grafico-sla-servico", caption: "Parcela dos relógios de SLA atendidos no período, por serviço.".into(), svg: sla, slot: String::new() },
+        Chart { id: "grafico-mttr", caption: "Tempo médio de resolução por semana, em horas úteis do calendário de cada chamado e em horas corridas.".into(), svg: mttr, slot: String::new() },
+        Chart { id: "grafico-mudancas", caption: "Mudanças executadas no período: implementadas, com falha e revertidas.".into(), svg: changes, slot: String::new() },
     ]
 }
 
@@ -461,14 +463,27 @@ fn page(r: &Review) -> String {
     if let Some(o) = r.scope.organization_id {
         scope.push(format!("organização {o}"));
     }
-    PageTpl {
+    // The charts are plotters' SVG (it escapes the text it draws: labels, captions, legends).
+    // The template never opts out of escaping (notify::format's test): it prints a slot, an
+    // unguessable token per render that escaping leaves as it is, and the finished page gets
+    // each chart in its slot.
+    let nonce: u128 = rand::random();
+    let mut charts = charts(r);
+    for (i, c) in charts.iter_mut().enumerate() {
+        c.slot = format!("chart{nonce:032x}n{i}");
+    }
+    let svgs: Vec<(String, String)> = charts
+        .iter_mut()
+        .map(|c| (c.slot.clone(), std::mem::take(&mut c.svg)))
+        .collect();
+    let html = PageTpl {
         period: format!(
             "{} a {}",
             r.period.from.format("%d/%m/%Y"),
             r.period.to.format("%d/%m/%Y")
         ),
         scope: scope.join(", "),
-        charts: charts(r),
+        charts,
         rows,
         problems: &r.top_problems,
         breakdowns: vec![
@@ -488,7 +503,9 @@ fn page(r: &Review) -> String {
     .unwrap_or_else(|e| {
         tracing::error!(error = %e, "the review page did not render");
         "erro".into()
-    })
+    });
+    svgs.into_iter()
+        .fold(html, |page, (slot, svg)| page.replacen(&slot, &svg, 1))
 }
 
 /// The operations review as an HTML page with charts (pt-BR). Opened with the signed
