@@ -473,6 +473,42 @@ impl TestApp {
         self.send(self.client.delete(self.url(path)), token).await
     }
 
+    /// Runs SQL on the test's database (fixtures the API does not write yet).
+    pub async fn exec(&self, sql: &str) {
+        let (client, conn) = tokio_postgres::connect(&self.db_url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(conn);
+        client.batch_execute(sql).await.expect("exec");
+    }
+
+    /// Another database cloned from the migrated, seeded template (a stand-in for a read
+    /// replica that lags behind): its name and URL. The caller drops it.
+    pub async fn spare_database(&self, suffix: &str) -> (String, String) {
+        let tmpl = template().await;
+        let name = format!("{}_{suffix}", self.db_name);
+        let client = admin().await;
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await
+            .expect("drop stale");
+        client
+            .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{tmpl}\""))
+            .await
+            .expect("clone template");
+        let url = url_for(&name);
+        (name, url)
+    }
+
+    /// Drops a database made by [`TestApp::spare_database`].
+    pub async fn drop_database(&self, name: &str) {
+        admin()
+            .await
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await
+            .expect("drop");
+    }
+
     /// A direct SQL count, to check that nothing was half-written.
     pub async fn count(&self, sql: &str) -> i64 {
         let (client, conn) = tokio_postgres::connect(&self.db_url, tokio_postgres::NoTls)

@@ -27,6 +27,8 @@ const PASSWORD_CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    /// Where reports read (a replica's small pool, `GMUD_REPORTS_DATABASE_URL`); None: `pool`.
+    pub reports_pool: Option<Pool>,
     pub clock: Arc<dyn Clock>,
     pub jwt: JwtKeys,
     pub mailer: Arc<Mailer>,
@@ -51,6 +53,7 @@ impl AppState {
     ) -> Self {
         AppState {
             pool,
+            reports_pool: None,
             login_throttle: Arc::new(LoginThrottle::new(
                 clock.clone(),
                 DEFAULT_LOGINS_PER_ADDRESS_PER_MINUTE,
@@ -87,6 +90,17 @@ impl AppState {
         ));
         self.password_checks = PasswordChecks::new(password_checks, PASSWORD_CHECK_WAIT);
         self
+    }
+
+    /// Reports read from `pool` (a read replica) instead of the primary.
+    pub fn with_reports_pool(mut self, pool: Pool) -> Self {
+        self.reports_pool = Some(pool);
+        self
+    }
+
+    /// The pool reports read from: the replica's when configured, else the primary's.
+    pub fn reports(&self) -> &Pool {
+        self.reports_pool.as_ref().unwrap_or(&self.pool)
     }
 
     /// How long done jobs are kept.

@@ -17,4 +17,5 @@ pub mod notify;
 pub mod platform;
 pub mod problems;
 pub mod queue;
+pub mod reports;
 pub mod tickets;

@@ -306,10 +306,18 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     .password_checks
                     .unwrap_or_else(gmud_api::identity::passwords::PasswordChecks::default_permits),
             );
-            let state = AppState {
+            let mut state = AppState {
                 trust_forwarded_for: server.trust_forwarded_for,
                 ..state
             };
+            if let Some(url) = &cli.db.reports_database_url {
+                // Built lazily: a replica that is down fails the reports (503), not the start.
+                state = state.with_reports_pool(gmud_api::platform::pool::build_pool(
+                    url,
+                    cli.db.reports_db_pool_size.max(1),
+                )?);
+                tracing::info!(url = %gmud_api::platform::config::redact(url), "reports read the replica");
+            }
             if demo {
                 let mut conn = state.pool.get().await?;
                 let opened =

@@ -44,6 +44,7 @@ pub mod knowledge;
 pub mod login;
 pub mod problem;
 pub mod rdm;
+pub mod review;
 pub mod roles;
 pub mod schedule;
 pub mod sla;

@@ -11,6 +11,7 @@ mod knowledge;
 mod mail;
 mod metrics;
 mod openapi;
+mod ops_review;
 mod outage;
 mod problems;
 mod query_plans;

@@ -586,6 +586,41 @@ diesel::table! {
         organization_id -> Int8,
         created_by -> Int8,
         created_at -> Timestamptz,
+        relation -> Text,
+    }
+}
+
+diesel::table! {
+    ops_daily (day, item_id, organization_id, shard) {
+        day -> Date,
+        item_id -> Int8,
+        organization_id -> Int8,
+        shard -> Int4,
+        opened -> Int4,
+        backlog_delta -> Int4,
+        resolved -> Int4,
+        resolved_reopened -> Int4,
+        closed -> Int4,
+        cancelled -> Int4,
+        responded -> Int4,
+        response_business_s -> Int8,
+        response_wall_s -> Int8,
+        resolution_business_s -> Int8,
+        resolution_wall_s -> Int8,
+        response_met -> Int4,
+        response_breached -> Int4,
+        resolution_met -> Int4,
+        resolution_breached -> Int4,
+    }
+}
+
+diesel::table! {
+    ops_daily_escalations (day, item_id, organization_id, level) {
+        day -> Date,
+        item_id -> Int8,
+        organization_id -> Int8,
+        level -> Int4,
+        escalations -> Int4,
     }
 }
 
@@ -661,6 +696,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_links,
     ticket_contact_attempts,
     ticket_rdm_links,
+    ops_daily,
+    ops_daily_escalations,
     problems,
     problem_incidents,
     postmortems,

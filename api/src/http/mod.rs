@@ -8,6 +8,7 @@ pub mod handlers;
 pub mod observe;
 pub mod openapi;
 pub mod problem;
+pub mod report_pages;
 pub mod server;
 pub mod ticket_pages;
 pub mod vote_pages;

@@ -66,6 +66,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
         c::problems::Doc::openapi(),
         c::knowledge::Doc::openapi(),
         super::ticket_pages::Doc::openapi(),
+        c::reports::Doc::openapi(),
+        super::report_pages::Doc::openapi(),
     ] {
         doc.merge(part);
     }

@@ -24,6 +24,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(handlers::health::metrics)
             .configure(super::vote_pages::routes)
             .configure(super::ticket_pages::routes)
+            .configure(super::report_pages::routes)
             .service(
                 SwaggerUi::new("/docs/{_:.*}")
                     .url("/api/v1/openapi.json", super::openapi::document()),

@@ -14,6 +14,13 @@ pub struct DatabaseConfig {
     /// Maximum connections in the pool.
     #[arg(long, env = "GMUD_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: usize,
+    /// A read replica for reports (the operations review): its own small pool. Unset: reports
+    /// read the primary.
+    #[arg(long, env = "GMUD_REPORTS_DATABASE_URL", hide_env_values = true)]
+    pub reports_database_url: Option<String>,
+    /// Connections in the reports pool (with GMUD_REPORTS_DATABASE_URL).
+    #[arg(long, env = "GMUD_REPORTS_DB_POOL_SIZE", default_value_t = 4)]
+    pub reports_db_pool_size: usize,
 }
 
 impl DatabaseConfig {
@@ -28,6 +35,11 @@ impl fmt::Debug for DatabaseConfig {
         f.debug_struct("DatabaseConfig")
             .field("database_url", &self.redacted_url())
             .field("db_pool_size", &self.db_pool_size)
+            .field(
+                "reports_database_url",
+                &self.reports_database_url.as_deref().map(redact),
+            )
+            .field("reports_db_pool_size", &self.reports_db_pool_size)
             .finish()
     }
 }

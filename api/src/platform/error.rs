@@ -82,6 +82,10 @@ pub enum ApiError {
     BadRequest { code: &'static str, detail: String },
     #[error("invalid input")]
     Validation(Vec<FieldError>),
+    /// Query parameters that cannot be read as what they name (a date that is no date, a
+    /// period that ends before it starts): 400, each bad field named.
+    #[error("invalid query")]
+    BadQuery(Vec<FieldError>),
     #[error("{0}")]
     Transition(Box<Refusal>),
     /// A ticket action refused by its lifecycle (SPEC §4).
@@ -187,6 +191,7 @@ impl ApiError {
             ApiError::NotFound(_) => 404,
             ApiError::BadRequest { .. } => 400,
             ApiError::Validation(_) => 422,
+            ApiError::BadQuery(_) => 400,
             ApiError::Transition(r) => match r.kind {
                 RefusalKind::RoleNotPermitted => 403,
                 _ => 409,
@@ -236,6 +241,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest { code, .. } => code,
             ApiError::Validation(_) => "validation_failed",
+            ApiError::BadQuery(_) => "invalid_query",
             ApiError::Transition(r) => match r.kind {
                 RefusalKind::IllegalTransition => "illegal_transition",
                 RefusalKind::RoleNotPermitted => "forbidden",
@@ -277,7 +283,7 @@ impl ApiError {
             request_id: None,
         };
         match self {
-            ApiError::Validation(errors) => {
+            ApiError::Validation(errors) | ApiError::BadQuery(errors) => {
                 p.detail = format!(
                     "invalid input: {}",
                     errors

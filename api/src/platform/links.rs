@@ -156,6 +156,42 @@ impl LinkSigner {
     }
 }
 
+/// A report page link (the operations review's HTML): who asked for it, until when, and the
+/// exact query it shows. A browser cannot send a bearer token, so the JSON endpoint's caller
+/// gets this short-lived link; the page checks it, and the account's roles again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportLinkBinding<'a> {
+    pub user_id: i64,
+    /// Unix seconds after which the link is refused.
+    pub expires: i64,
+    /// The report's canonical query (`from=…&to=…[&item_id=…][&organization_id=…]`).
+    pub query: &'a str,
+}
+
+impl LinkSigner {
+    fn report_mac(&self, b: &ReportLinkBinding) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let msg = format!(
+            "gmud-report-link/v1|{}|{}|{}",
+            b.user_id, b.expires, b.query
+        );
+        mac.update(msg.as_bytes());
+        mac
+    }
+
+    /// The signature, URL-safe without padding.
+    pub fn sign_report(&self, b: &ReportLinkBinding) -> String {
+        URL_SAFE_NO_PAD.encode(self.report_mac(b).finalize().into_bytes())
+    }
+
+    pub fn verify_report(&self, b: &ReportLinkBinding, signature: &str) -> bool {
+        match URL_SAFE_NO_PAD.decode(signature) {
+            Ok(sig) => self.report_mac(b).verify_slice(&sig).is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
 /// Splits a ticket-link token; None when it is not shaped like one.
 pub fn parse_ticket_token(token: &str) -> Option<ParsedTicketToken> {
     let mut parts = token.splitn(3, '.');
@@ -268,6 +304,35 @@ mod tests {
         // Flipping the decision in the token breaks the signature.
         let flipped = t.replacen(".a.", ".r.", 1);
         assert!(!s.verify(&parse_token(&flipped).unwrap(), &b));
+    }
+
+    #[test]
+    fn a_report_link_verifies_only_for_its_user_expiry_and_query() {
+        let s = LinkSigner::new(b"0123456789abcdef0123456789abcdef");
+        let b = ReportLinkBinding {
+            user_id: 3,
+            expires: 1_800_000_000,
+            query: "from=2026-11-16&to=2026-11-22",
+        };
+        let sig = s.sign_report(&b);
+        assert!(s.verify_report(&b, &sig));
+        for other in [
+            ReportLinkBinding {
+                user_id: 4,
+                ..b.clone()
+            },
+            ReportLinkBinding {
+                expires: 1_800_000_001,
+                ..b.clone()
+            },
+            ReportLinkBinding {
+                query: "from=2026-11-16&to=2026-11-23",
+                ..b.clone()
+            },
+        ] {
+            assert!(!s.verify_report(&other, &sig), "{other:?}");
+        }
+        assert!(!s.verify_report(&b, "***"));
     }
 
     #[test]

@@ -18,10 +18,33 @@ use validator::Validate;
 /// Who links a change to an incident (SPEC §4.3).
 pub const LINKERS: &[Role] = &[Role::TestAnalyst, Role::ChangeManager];
 
+/// What the RDM is to the ticket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkRelation {
+    /// The change fixes the incident (or ships the non-conformity's fix).
+    #[default]
+    FixedBy,
+    /// The change caused the incident: counted by the change failure rate (SPEC §7).
+    CausedBy,
+}
+
+impl LinkRelation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkRelation::FixedBy => "fixed_by",
+            LinkRelation::CausedBy => "caused_by",
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRdmLink {
     pub rdm_id: i64,
+    /// Default `fixed_by`. A ticket and an RDM are linked once: linking again keeps the first
+    /// relation.
+    pub relation: Option<LinkRelation>,
 }
 
 #[derive(Debug, Serialize, ToSchema, Queryable)]
@@ -31,6 +54,9 @@ pub struct LinkedTicket {
     pub title: String,
     pub state: domain::ticket::TicketState,
     pub organization_id: i64,
+    /// `fixed_by` or `caused_by`.
+    #[schema(example = "fixed_by")]
+    pub relation: String,
 }
 
 pub async fn link(
@@ -61,6 +87,7 @@ pub async fn link(
                 format!("no RDM {}", body.rdm_id),
             ));
         }
+        let relation = body.relation.unwrap_or_default();
         let n = diesel::insert_into(ticket_rdm_links::table)
             .values((
                 ticket_rdm_links::ticket_id.eq(t.id),
@@ -68,6 +95,7 @@ pub async fn link(
                 ticket_rdm_links::organization_id.eq(t.organization_id),
                 ticket_rdm_links::created_by.eq(user.id),
                 ticket_rdm_links::created_at.eq(now),
+                ticket_rdm_links::relation.eq(relation.as_str()),
             ))
             .on_conflict_do_nothing()
             .execute(conn)
@@ -77,12 +105,12 @@ pub async fn link(
                 (
                     Entity::Ticket,
                     t.id,
-                    serde_json::json!({"rdm_id": body.rdm_id}),
+                    serde_json::json!({"rdm_id": body.rdm_id, "relation": relation.as_str()}),
                 ),
                 (
                     Entity::Rdm,
                     body.rdm_id,
-                    serde_json::json!({"ticket_id": t.id}),
+                    serde_json::json!({"ticket_id": t.id, "relation": relation.as_str()}),
                 ),
             ] {
                 append(
@@ -129,6 +157,7 @@ pub async fn tickets_of_rdm(
             tickets::title,
             tickets::state,
             tickets::organization_id,
+            ticket_rdm_links::relation,
         ))
         .load(conn)
         .await?)

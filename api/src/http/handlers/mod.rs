@@ -13,6 +13,7 @@ pub mod knowledge;
 pub mod meetings;
 pub mod problems;
 pub mod rdms;
+pub mod reports;
 pub mod templates;
 pub mod tickets;
 pub mod users;
@@ -38,4 +39,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     tickets::routes(cfg);
     problems::routes(cfg);
     knowledge::routes(cfg);
+    reports::routes(cfg);
 }

@@ -1,0 +1,14 @@
+DROP INDEX events_ticket_escalations_idx;
+DROP INDEX events_rdm_outcomes_idx;
+DROP TRIGGER events_ops_escalations ON events;
+DROP TRIGGER tickets_ops_daily_update ON tickets;
+DROP TRIGGER tickets_ops_daily_insert ON tickets;
+DROP FUNCTION ops_rebuild();
+DROP FUNCTION ops_escalation_on_event();
+DROP FUNCTION ops_daily_on_ticket();
+DROP FUNCTION ops_daily_add(tickets, INTEGER, tickets, INTEGER);
+DROP FUNCTION ops_ticket_facts(tickets);
+DROP TABLE ops_daily_escalations;
+DROP TABLE ops_daily;
+DROP FUNCTION ops_day(TIMESTAMPTZ);
+ALTER TABLE ticket_rdm_links DROP COLUMN relation;
