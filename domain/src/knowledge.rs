@@ -71,9 +71,12 @@ impl TypedQuery {
                 prefix: None,
             });
         }
+        // After the last separator, which may be several bytes long (U+0085, U+3000…).
         let cut = typed
-            .rfind(|c: char| c.is_whitespace() || c == '-' || c == '"')
-            .map(|i| i + 1)
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace() || *c == '-' || *c == '"')
+            .map(|(i, c)| i + c.len_utf8())
             .unwrap_or(0);
         let (head, last) = typed.split_at(cut);
         let prefix: String = last.chars().filter(|c| c.is_alphanumeric()).collect();
@@ -165,6 +168,31 @@ mod tests {
             TypedQuery::parse("\"folha de pagamento\""),
             q("\"folha de pagamento\"", None)
         );
+    }
+
+    #[test]
+    fn separators_of_several_bytes_cut_on_a_character_boundary() {
+        // U+0085 (next line) is whitespace of two bytes: found by the fuzzer.
+        assert_eq!(
+            TypedQuery::parse("TMA\u{10420}\u{85}If"),
+            q("TMA\u{10420}", Some("If"))
+        );
+        assert_eq!(
+            TypedQuery::parse("folha\u{3000}pag"),
+            q("folha", Some("pag"))
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever is typed, parsing neither panics nor lets an operator into the prefix.
+        #[test]
+        fn any_text_parses(s in "(?s).{0,40}") {
+            if let Some(t) = TypedQuery::parse(&s) {
+                if let Some(p) = t.prefix {
+                    proptest::prop_assert!(!p.is_empty() && p.chars().all(char::is_alphanumeric));
+                }
+            }
+        }
     }
 
     #[test]
