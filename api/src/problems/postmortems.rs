@@ -603,7 +603,7 @@ pub async fn view(
             at: e.at,
             source: "event".into(),
             reference: Some(match e.entity {
-                Entity::Ticket => format!("INC-{:06}", e.entity_id),
+                Entity::Ticket => crate::tickets::store::number(e.entity_id),
                 Entity::Rdm => crate::changes::labels::number(e.entity_id),
                 _ => store::number(e.entity_id),
             }),
@@ -786,7 +786,7 @@ pub fn markdown(v: &PostmortemView) -> String {
     let _ = writeln!(md, "> {}\n", v.blameless);
     let subject = match (v.problem_id, v.ticket_id) {
         (Some(p), _) => store::number(p),
-        (None, Some(t)) => format!("INC-{t:06}"),
+        (None, Some(t)) => crate::tickets::store::number(t),
         _ => String::new(),
     };
     let _ = writeln!(md, "Sobre: {subject}\n");
@@ -889,7 +889,7 @@ pub fn markdown(v: &PostmortemView) -> String {
     for a in &v.actions {
         let carrier = match (a.rdm_id, a.ticket_id) {
             (Some(r), _) => crate::changes::labels::number(r),
-            (None, Some(t)) => format!("INC-{t:06}"),
+            (None, Some(t)) => crate::tickets::store::number(t),
             _ => "—".into(),
         };
         let _ = writeln!(

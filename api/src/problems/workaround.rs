@@ -133,7 +133,7 @@ pub async fn communicate(
                 ids.push(requester);
             }
             let users = active_users(conn, &ids).await?;
-            let number = format!("INC-{:06}", t.id);
+            let number = crate::tickets::store::number(t.id);
             for u in &users {
                 let notice = ProblemNotice {
                     to_name: u.display_name.clone(),

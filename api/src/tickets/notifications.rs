@@ -217,7 +217,7 @@ pub async fn last_child_resolved(
     else {
         return Ok(());
     };
-    let number = format!("INC-{parent_id:06}");
+    let number = super::store::number(parent_id);
     let notice = TicketNotice {
         to_name: to.display_name.clone(),
         number: number.clone(),

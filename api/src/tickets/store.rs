@@ -162,8 +162,13 @@ impl Ticket {
 
     /// The ticket's number as people say it.
     pub fn number(&self) -> String {
-        format!("INC-{:06}", self.id)
+        number(self.id)
     }
+}
+
+/// A ticket's number as people say it, e.g. `INC-000042`.
+pub fn number(id: i64) -> String {
+    format!("INC-{id:06}")
 }
 
 /// What a ticket's clocks count in: its calendar (with rules and included calendars), or

@@ -26,3 +26,10 @@ pub fn replayed(stored: StoredAnswer, decorate: Decorate) -> HttpResponse {
     res.insert_header(("Idempotent-Replayed", "true"))
         .json(stored.body)
 }
+
+/// A replayed create carries the ETag of the version it answered with, as the first answer did.
+pub fn with_etag(response: &serde_json::Value, res: &mut HttpResponseBuilder) {
+    if let Some(v) = response.get("version").and_then(|v| v.as_i64()) {
+        res.insert_header((actix_web::http::header::ETAG, etag(v as i32)));
+    }
+}

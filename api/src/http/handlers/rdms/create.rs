@@ -1,4 +1,4 @@
-use super::super::common::{etag, replayed, Decorate};
+use super::super::common::{etag, replayed, with_etag, Decorate};
 use crate::app::AppState;
 use crate::changes::rdms::create::{self, NewRdm};
 use crate::changes::rdms::store::{RdmView, CREATORS};
@@ -50,10 +50,3 @@ pub async fn create_rdm(
 }
 
 const _: Decorate = with_etag;
-
-/// A replayed RDM carries its ETag, as the first answer did.
-fn with_etag(response: &serde_json::Value, res: &mut actix_web::HttpResponseBuilder) {
-    if let Some(v) = response.get("version").and_then(|v| v.as_i64()) {
-        res.insert_header((ETAG, etag(v as i32)));
-    }
-}

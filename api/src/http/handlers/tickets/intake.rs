@@ -1,5 +1,5 @@
 //! Opening tickets: an incident (routed), a child for a team, a follow-up of a closed one.
-use super::super::common::{etag, replayed};
+use super::super::common::{etag, replayed, with_etag};
 use crate::app::AppState;
 use crate::http::extract::{text_header, ValidJson};
 use crate::identity::principal::AuthUser;
@@ -9,13 +9,6 @@ use crate::tickets::create::{self, openers, NewChild, NewFollowUp, NewTicket};
 use crate::tickets::store::TicketView;
 use actix_web::{http::header::ETAG, post, web, HttpRequest, HttpResponse};
 use domain::ticket::SUPPORT_ROLES;
-
-/// A replayed ticket carries its ETag, as the first answer did.
-fn with_etag(response: &serde_json::Value, res: &mut actix_web::HttpResponseBuilder) {
-    if let Some(v) = response.get("version").and_then(|v| v.as_i64()) {
-        res.insert_header((ETAG, etag(v as i32)));
-    }
-}
 
 fn created(view: TicketView) -> HttpResponse {
     HttpResponse::Created()
