@@ -197,6 +197,8 @@ async fn a_ticket_gets_suggestions_and_records_the_article_that_solved_it() {
         [exact, same_item_only],
         "text first, then the item's own; {r:?}"
     );
+    let r = app.get(&t, "/api/v1/tickets/999999/kb-suggestions").await;
+    assert_eq!(r.status, 404, "{r:?}");
 
     // Using an article is recorded (once per article and ticket; solved may change).
     let path = format!("/api/v1/tickets/{ticket}/kb-uses");

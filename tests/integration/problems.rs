@@ -435,6 +435,28 @@ async fn duplicates_and_links_are_refused_or_moved_by_the_rules() {
     assert_eq!(r.status, 204, "{r:?}");
     let r = app.get(&t, &format!("/api/v1/tickets/{i1}/problem")).await;
     assert!(r.body["problem"].is_null(), "{r:?}");
+    // From the incident's side: an unknown problem is a bad field, an unknown incident absent.
+    let r = app
+        .post(
+            &t,
+            &format!("/api/v1/tickets/{i1}/problem"),
+            json!({"problem_id": 999999}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(r.fields(), ["problem_id"]);
+    let r = app
+        .post(
+            &t,
+            "/api/v1/tickets/999999/problem",
+            json!({"problem_id": keep}),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{r:?}");
+    assert_eq!(
+        app.get(&t, "/api/v1/tickets/999999/problem").await.status,
+        404
+    );
 
     // Accepting the risk and cancelling need a reason; customers never see problems.
     let r = act(&app, keep, "cancel", json!({})).await;

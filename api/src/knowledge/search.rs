@@ -212,6 +212,17 @@ pub async fn suggestions(
     ticket_id: i64,
     limit: i64,
 ) -> ApiResult<Vec<SearchHit>> {
+    use crate::db::schema::tickets;
+    use diesel::{OptionalExtension, QueryDsl};
+    let exists: Option<i64> = tickets::table
+        .find(ticket_id)
+        .select(tickets::id)
+        .first(conn)
+        .await
+        .optional()?;
+    if exists.is_none() {
+        return Err(ApiError::not_found(format!("ticket {ticket_id}")));
+    }
     let r = reader(conn, user).await?;
     let (every, team) = team_binds(&r);
     let rows: Vec<Row> = prepared(

@@ -143,6 +143,45 @@ pub async fn link(
     .await
 }
 
+/// [`link`] from the incident's side: there the problem is the body's field (an unknown one
+/// is a bad `problem_id`) and the incident the path's (an unknown one is not found).
+pub async fn link_from_incident(
+    conn: &mut AsyncPgConnection,
+    user: &AuthUser,
+    ticket_id: i64,
+    problem_id: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<ProblemView> {
+    match link(conn, user, problem_id, ticket_id, now).await {
+        Err(ApiError::NotFound(w)) if w.starts_with("problem") => Err(ApiError::validation(
+            "problem_id",
+            "unknown",
+            format!("no {w}"),
+        )),
+        Err(ApiError::Validation(e)) if e.iter().any(|f| f.field == "ticket_id") => {
+            Err(ApiError::not_found(format!("ticket {ticket_id}")))
+        }
+        other => other,
+    }
+}
+
+/// The problem an incident belongs to, as the API shows it (none: it belongs to none).
+pub async fn problem_of_incident(
+    conn: &mut AsyncPgConnection,
+    ticket_id: i64,
+) -> ApiResult<Option<ProblemView>> {
+    if store::incident(conn, ticket_id).await?.is_none() {
+        return Err(ApiError::not_found(format!("ticket {ticket_id}")));
+    }
+    match problem_of(conn, ticket_id).await? {
+        Some(pid) => {
+            let p = store::find(conn, pid, false).await?;
+            Ok(Some(store::view(conn, p).await?))
+        }
+        None => Ok(None),
+    }
+}
+
 pub async fn unlink(
     conn: &mut AsyncPgConnection,
     user: &AuthUser,

@@ -1,6 +1,6 @@
 //! `/api/v1/problems`: problems, their incidents (from either side), the lifecycle actions,
 //! the workaround sent once, and postmortems (`crate::problems`).
-use super::common::{etag, replayed};
+use super::common::{etag, replayed, with_etag};
 use crate::app::AppState;
 use crate::http::extract::{header, text_header, OptionalJson, ValidJson, ValidQuery};
 use crate::identity::principal::AuthUser;
@@ -30,12 +30,6 @@ fn ok(view: ProblemView) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((ETAG, etag(view.version)))
         .json(view)
-}
-
-fn with_etag(response: &serde_json::Value, res: &mut actix_web::HttpResponseBuilder) {
-    if let Some(v) = response.get("version").and_then(|v| v.as_i64()) {
-        res.insert_header((ETAG, etag(v as i32)));
-    }
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -303,18 +297,7 @@ pub async fn incident_problem(
 ) -> ApiResult<HttpResponse> {
     user.require(PROBLEM_ROLES)?;
     let mut conn = state.pool.get().await?;
-    if store::incident(&mut conn, *id).await?.is_none() {
-        return Err(crate::platform::error::ApiError::not_found(format!(
-            "ticket {id}"
-        )));
-    }
-    let problem = match links::problem_of(&mut conn, *id).await? {
-        Some(pid) => {
-            let p = store::find(&mut conn, pid, false).await?;
-            Some(store::view(&mut conn, p).await?)
-        }
-        None => None,
-    };
+    let problem = links::problem_of_incident(&mut conn, *id).await?;
     Ok(HttpResponse::Ok().json(IncidentProblem { problem }))
 }
 
@@ -337,24 +320,8 @@ pub async fn link_to_problem(
     user.require(PROBLEM_ROLES)?;
     let body = body.into_inner()?;
     let mut conn = state.pool.get().await?;
-    let view = match links::link(&mut conn, &user, body.problem_id, *id, state.clock.now()).await {
-        // From this side the problem is the body's field, the ticket the path's.
-        Err(crate::platform::error::ApiError::NotFound(w)) if w.starts_with("problem") => {
-            return Err(crate::platform::error::ApiError::validation(
-                "problem_id",
-                "unknown",
-                format!("no {w}"),
-            ))
-        }
-        Err(crate::platform::error::ApiError::Validation(e))
-            if e.iter().any(|f| f.field == "ticket_id") =>
-        {
-            return Err(crate::platform::error::ApiError::not_found(format!(
-                "ticket {id}"
-            )))
-        }
-        other => other?,
-    };
+    let view = links::link_from_incident(&mut conn, &user, *id, body.problem_id, state.clock.now())
+        .await?;
     Ok(ok(view))
 }
 
